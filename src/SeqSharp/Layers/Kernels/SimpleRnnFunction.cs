@@ -1,0 +1,108 @@
+using System.Numerics;
+using SeqSharp.Activations;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SeqSharp.Layers.Kernels;
+
+/// <summary>
+/// The whole-sequence simple RNN, <c>h_t = act(x_t W + h_{t-1} U + b)</c>, as one autograd node.
+/// </summary>
+/// <remarks>
+/// Inputs, in order: <c>x (batch, timesteps, features)</c>, <c>kernel (features, u)</c>,
+/// <c>recurrentKernel (u, u)</c>, <c>bias (u)</c> or null, <c>h0 (batch, u)</c>, and the
+/// <see cref="ActivationKind"/>. Output: every hidden state, time-major <c>(timesteps, batch, u)</c>.
+/// The pre-activations of all steps are computed in one product, then each step adds
+/// <c>h_{t-1} U</c> in place and applies the activation in place, so the output buffer is the only
+/// per-step storage; backward needs only the outputs because the derivative is taken from them.
+/// </remarks>
+internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnnFunction>
+{
+    public override string Name => "SeqSharp.SimpleRNN";
+
+    public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        var x = (Tensor)vars[0];
+        var kernel = (Tensor)vars[1];
+        var recurrent = (Tensor)vars[2];
+        var bias = vars[3] as Tensor;
+        var h0 = ((Tensor)vars[4]).contiguous();
+        var activation = (ActivationKind)vars[5];
+
+        long batch = x.shape[0], steps = x.shape[1], features = x.shape[2], units = recurrent.shape[0];
+        var xSteps = x.transpose(0, 1).contiguous().view(steps * batch, features);
+        var hidden = (bias is null ? xSteps.mm(kernel) : torch.addmm(bias, xSteps, kernel, 1, 1)).view(steps, batch, units);
+
+        if (x.dtype == ScalarType.Float64)
+            Forward<double>(activation, hidden, recurrent, h0);
+        else
+            Forward<float>(activation, hidden, recurrent, h0);
+
+        ctx.save_for_backward([xSteps, kernel, recurrent, hidden, h0]);
+        ctx.save_data("activation", activation);
+        ctx.save_data("hasBias", bias is not null);
+        return [hidden];
+    }
+
+    public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> gradOutputs)
+    {
+        var saved = ctx.get_saved_variables();
+        Tensor xSteps = saved[0], kernel = saved[1], recurrent = saved[2], hidden = saved[3], h0 = saved[4];
+        var activation = (ActivationKind)ctx.get_data("activation");
+        bool hasBias = (bool)ctx.get_data("hasBias");
+
+        long steps = hidden.shape[0], batch = hidden.shape[1], units = hidden.shape[2], features = xSteps.shape[1];
+        var gradPre = gradOutputs[0].contiguous().clone();
+        var gradRecurrentState = torch.zeros(new[] { batch, units }, hidden.dtype);
+        var recurrentT = recurrent.t();
+
+        if (hidden.dtype == ScalarType.Float64)
+            Backward<double>(activation, hidden, gradPre, gradRecurrentState, recurrentT);
+        else
+            Backward<float>(activation, hidden, gradPre, gradRecurrentState, recurrentT);
+
+        var gradPre2d = gradPre.view(steps * batch, units);
+        var gradX = gradPre2d.mm(kernel.t()).view(steps, batch, features).transpose(0, 1);
+        var gradKernel = xSteps.t().mm(gradPre2d);
+        var gradRecurrent = h0.t().mm(gradPre[0]);
+        if (steps > 1)
+        {
+            var previous = hidden.view(steps * batch, units).narrow(0, 0, (steps - 1) * batch);
+            gradRecurrent.addmm_(previous.t(), gradPre2d.narrow(0, batch, (steps - 1) * batch), 1, 1);
+        }
+        var gradBias = hasBias ? gradPre2d.sum(dim: 0) : null;
+        return [gradX, gradKernel, gradRecurrent, gradBias!, gradRecurrentState, null!];
+    }
+
+    private static unsafe void Forward<T>(ActivationKind activation, Tensor hidden, Tensor recurrent, Tensor h0)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long steps = hidden.shape[0];
+        int stride = checked((int)(hidden.shape[1] * hidden.shape[2]));
+        T* h = TensorMemory.Pointer<T>(hidden);
+        for (long t = 0; t < steps; t++)
+        {
+            using (var step = hidden[t])
+            using (var previous = t == 0 ? h0.alias() : hidden[t - 1])
+                step.addmm_(previous, recurrent, 1, 1);
+            ActivationMath.Apply(activation, new Span<T>(h + t * stride, stride));
+        }
+    }
+
+    /// <summary>Turns <paramref name="grad"/> (dL/dh from the output) into dL/dz, step by step from the end.</summary>
+    private static unsafe void Backward<T>(ActivationKind activation, Tensor hidden, Tensor grad, Tensor gradRecurrentState, Tensor recurrentT)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long steps = hidden.shape[0];
+        int stride = checked((int)(hidden.shape[1] * hidden.shape[2]));
+        T* h = TensorMemory.Pointer<T>(hidden), d = TensorMemory.Pointer<T>(grad), dRec = TensorMemory.Pointer<T>(gradRecurrentState);
+        for (long t = steps - 1; t >= 0; t--)
+        {
+            var step = new Span<T>(d + t * stride, stride);
+            System.Numerics.Tensors.TensorPrimitives.Add(step, new ReadOnlySpan<T>(dRec, stride), step);
+            ActivationMath.MultiplyByDerivative(activation, new ReadOnlySpan<T>(h + t * stride, stride), step);
+            using var stepGrad = grad[t];
+            gradRecurrentState.addmm_(stepGrad, recurrentT, 0, 1);
+        }
+    }
+}

@@ -1,0 +1,207 @@
+using SeqSharp.Initializers;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SeqSharp.Layers;
+
+/// <summary>
+/// The base of every SeqSharp layer: a TorchSharp module that knows its Keras name, its input
+/// requirements, how to create its weights once the input shape is known, and its weights in
+/// Keras's order and layout.
+/// </summary>
+/// <remarks>
+/// Shapes given to <see cref="Build"/> and <see cref="ComputeOutputShape"/> leave out the batch
+/// axis: an LSTM fed <c>(batch, 10, 1)</c> is built with <c>[10, 1]</c>. A layer builds itself on
+/// its first <see cref="Call"/> if nothing built it before.
+/// </remarks>
+public abstract class Layer : nn.Module<Tensor, Tensor>
+{
+    private readonly List<Parameter> _weights = [];
+    private bool _trainable = true;
+
+    /// <summary>Sets the name, the declared input shape and the element type.</summary>
+    /// <param name="name">The layer name; null for Keras's automatic name (<c>dense</c>, <c>dense_1</c>, ...).</param>
+    /// <param name="inputShape">The shape of one sample, without the batch axis, when this is the model's first layer.</param>
+    /// <param name="dtype">The weights' element type: <c>Float32</c> (default) or <c>Float64</c>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A non-positive input dimension, or a non-floating dtype.</exception>
+    protected Layer(string? name, long[]? inputShape, ScalarType? dtype) : base(name ?? "layer")
+    {
+        if (inputShape is not null && (inputShape.Length == 0 || inputShape.Any(d => d <= 0)))
+            throw new ArgumentOutOfRangeException(nameof(inputShape),
+                $"Expected an input shape of positive sizes (without the batch axis). Received: inputShape={ShapeText.Format(inputShape)}.");
+        var type = dtype ?? ScalarType.Float32;
+        if (type is not (ScalarType.Float32 or ScalarType.Float64))
+            throw new ArgumentOutOfRangeException(nameof(dtype), type, $"Expected dtype Float32 or Float64. Received: dtype={type}.");
+        Name = name ?? LayerNames.Next(GetType().Name);
+        InputShape = inputShape?.ToArray();
+        DType = type;
+    }
+
+    /// <summary>The layer's name, unique within a model.</summary>
+    public string Name { get; }
+
+    /// <summary>The declared shape of one input sample (no batch axis), or null.</summary>
+    public long[]? InputShape { get; }
+
+    /// <summary>The element type of the weights and outputs.</summary>
+    public ScalarType DType { get; }
+
+    /// <summary>Whether the weights exist.</summary>
+    public bool Built { get; private set; }
+
+    /// <summary>The sample shape the layer was built for (no batch axis), or null before building.</summary>
+    public long[]? BuiltInputShape { get; private set; }
+
+    /// <summary>The output sample shape (no batch axis), or null before building.</summary>
+    public long[]? OutputShape => BuiltInputShape is null ? null : ComputeOutputShape(BuiltInputShape);
+
+    /// <summary>What inputs the layer accepts now; after building, this includes the feature size.</summary>
+    public abstract InputSpec InputSpec { get; }
+
+    /// <summary>The weights in Keras's order (see each layer's documentation for the layout).</summary>
+    public virtual IReadOnlyList<Parameter> Weights => _weights;
+
+    /// <summary>
+    /// Whether training updates this layer's weights (Keras <c>trainable</c>). Setting it to false
+    /// freezes the weights.
+    /// </summary>
+    public bool Trainable
+    {
+        get => _trainable;
+        set
+        {
+            _trainable = value;
+            foreach (var w in Weights)
+                w.requires_grad = value;
+        }
+    }
+
+    /// <summary>The weights that training updates.</summary>
+    public IReadOnlyList<Parameter> TrainableWeights => Trainable ? Weights : [];
+
+    /// <summary>Creates the weights for inputs of the given sample shape (no batch axis).</summary>
+    /// <exception cref="ArgumentException">The shape does not fit the layer.</exception>
+    /// <exception cref="InvalidOperationException">The layer is already built for another shape.</exception>
+    public void Build(IReadOnlyList<long> sampleShape)
+    {
+        var shape = sampleShape.ToArray();
+        if (Built)
+        {
+            InputSpec.Check(Name, WithBatch(shape));
+            return;
+        }
+        InputSpec.Check(Name, WithBatch(shape));
+        if (shape.Any(d => d <= 0))
+            throw new ArgumentException($"Layer '{Name}' cannot be built for a shape with non-positive sizes. Received: {ShapeText.Format(shape)}.");
+        BuildCore(shape);
+        BuiltInputShape = shape;
+        Built = true;
+        if (!Trainable)
+            Trainable = false;
+    }
+
+    /// <summary>Creates the weights; <paramref name="sampleShape"/> has passed <see cref="InputSpec"/>.</summary>
+    protected abstract void BuildCore(long[] sampleShape);
+
+    /// <summary>The output sample shape for an input sample shape (both without the batch axis).</summary>
+    public abstract long[] ComputeOutputShape(long[] sampleShape);
+
+    /// <summary>
+    /// Runs the layer on <paramref name="x"/> (batch axis first), building it on first use. The result
+    /// is differentiable: <c>backward()</c> reaches the weights and <c>x.grad</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The input's rank or feature size does not fit the layer.</exception>
+    public Tensor Call(Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var shape = x.shape;
+        InputSpec.Check(Name, shape);
+        if (!Built)
+            Build(shape[1..]);
+        if (x.dtype != DType && CastsInput)
+            x = x.to_type(DType);
+        return forward(x);
+    }
+
+    /// <summary>Whether inputs are cast to <see cref="DType"/> first, as Keras does (false for index inputs such as embeddings).</summary>
+    protected virtual bool CastsInput => true;
+
+    /// <summary>Copies of the weights, in Keras's order and layout.</summary>
+    public IReadOnlyList<Tensor> GetWeights()
+    {
+        using var _ = torch.no_grad();
+        return Weights.Select(w => w.detach().clone()).ToList();
+    }
+
+    /// <summary>
+    /// Replaces the weights with the given values (Keras order and layout). All shapes are checked
+    /// before anything is written.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The layer is not built yet.</exception>
+    /// <exception cref="ArgumentException">Wrong number of tensors or a wrong shape.</exception>
+    public void SetWeights(IReadOnlyList<Tensor> weights)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        if (!Built)
+            throw new InvalidOperationException($"Layer '{Name}' has no weights yet: build it (or add it to a model with a known input shape) before calling SetWeights().");
+        var own = Weights;
+        if (weights.Count != own.Count)
+            throw new ArgumentException(
+                $"Layer '{Name}' expects {own.Count} weight tensors ({string.Join(", ", own.Select(w => ShapeText.Format(w.shape)))}). Received: {weights.Count}.", nameof(weights));
+        for (int k = 0; k < own.Count; k++)
+        {
+            if (weights[k] is null || !weights[k].shape.SequenceEqual(own[k].shape))
+                throw new ArgumentException(
+                    $"Weight {k} of layer '{Name}' must have shape {ShapeText.Format(own[k].shape)}. Received: {(weights[k] is null ? "null" : ShapeText.Format(weights[k].shape))}.",
+                    nameof(weights));
+        }
+        using var _ = torch.no_grad();
+        for (int k = 0; k < own.Count; k++)
+            own[k].copy_(weights[k]);
+    }
+
+    /// <summary>The number of weight elements (trainable or not).</summary>
+    public long CountParams() => Weights.Sum(w => w.numel());
+
+    /// <summary>The constructor arguments by their Keras names, enough to rebuild the layer.</summary>
+    public virtual Dictionary<string, object?> GetConfig()
+    {
+        var config = new Dictionary<string, object?>
+        {
+            ["name"] = Name,
+            ["trainable"] = Trainable,
+            ["dtype"] = DType == ScalarType.Float64 ? "float64" : "float32",
+        };
+        if (InputShape is not null)
+            config["batch_input_shape"] = new long?[] { null }.Concat(InputShape.Select(d => (long?)d)).ToArray();
+        return config;
+    }
+
+    /// <summary>Creates, registers and returns a weight (Keras <c>add_weight</c>).</summary>
+    protected Parameter AddWeight(string name, long[] shape, Initializer initializer)
+    {
+        var weight = CreateWeight(shape, initializer, DType);
+        register_parameter(name, weight);
+        _weights.Add(weight);
+        return weight;
+    }
+
+    /// <summary>A new parameter that no dispose scope owns: weights live as long as their layer.</summary>
+    internal static Parameter CreateWeight(long[] shape, Initializer initializer, ScalarType dtype)
+    {
+        using var scope = torch.NewDisposeScope();
+        var values = initializer.Create(shape, dtype);
+        if (!values.shape.SequenceEqual(shape) || values.dtype != dtype)
+            throw new InvalidOperationException(
+                $"Initializer {initializer.ClassName} returned shape {ShapeText.Format(values.shape)} of {values.dtype}; expected {ShapeText.Format(shape)} of {dtype}.");
+        var weight = new Parameter(values.detach().clone(), requires_grad: true);
+        weight.DetachFromDisposeScope();
+        return weight;
+    }
+
+    private static long[] WithBatch(long[] sampleShape) => [-1, .. sampleShape];
+
+    /// <inheritdoc />
+    public override string ToString() => $"{GetType().Name} '{Name}'";
+}

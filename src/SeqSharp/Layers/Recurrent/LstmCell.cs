@@ -1,0 +1,158 @@
+using SeqSharp.Activations;
+using SeqSharp.Initializers;
+using SeqSharp.Layers.Kernels;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SeqSharp.Layers;
+
+/// <summary>
+/// The long short-term memory cell, with Keras's gate order i, f, c, o and optional peepholes.
+/// </summary>
+/// <remarks>
+/// <para>With <c>z = x_t · kernel + h_{t-1} · recurrent_kernel + bias</c> split into four blocks of
+/// <c>units</c> columns, σ the recurrent activation and act the activation:</para>
+/// <code>
+/// i_t = σ(z_i + w_ci ⊙ c_{t-1})     f_t = σ(z_f + w_cf ⊙ c_{t-1})     g_t = act(z_c)
+/// c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t   o_t = σ(z_o + w_co ⊙ c_t)         h_t = o_t ⊙ act(c_t)
+/// </code>
+/// <para>The peephole terms (<c>w_c·</c>, diagonal) are present only with <c>usePeepholes</c>.</para>
+/// <para>Weights (Keras order): <c>kernel (features, 4·units)</c>, <c>recurrent_kernel (units, 4·units)</c>,
+/// <c>bias (4·units)</c>, and with peepholes <c>peephole (3, units)</c> with rows i, f, o.</para>
+/// </remarks>
+public sealed class LstmCell : RecurrentCell
+{
+    private Parameter? _kernel;
+    private Parameter? _recurrentKernel;
+    private Parameter? _bias;
+    private Parameter? _peephole;
+
+    /// <summary>Creates the cell; see <see cref="LSTM"/> for the arguments.</summary>
+    public LstmCell(int units, string activation = "tanh", string recurrentActivation = "sigmoid", bool useBias = true,
+        Initializer? kernelInitializer = null, Initializer? recurrentInitializer = null, Initializer? biasInitializer = null,
+        bool unitForgetBias = true, bool usePeepholes = false)
+        : base("lstm_cell", units)
+    {
+        Activation = Activation.Get(activation);
+        RecurrentActivation = Activation.Get(recurrentActivation);
+        UseBias = useBias;
+        KernelInitializer = kernelInitializer ?? new GlorotUniform();
+        RecurrentInitializer = recurrentInitializer ?? new Orthogonal();
+        BiasInitializer = biasInitializer ?? new Zeros();
+        UnitForgetBias = unitForgetBias;
+        UsePeepholes = usePeepholes;
+    }
+
+    /// <summary>The cell-input and output activation.</summary>
+    public Activation Activation { get; }
+
+    /// <summary>The gate activation.</summary>
+    public Activation RecurrentActivation { get; }
+
+    /// <summary>Whether a bias is added.</summary>
+    public bool UseBias { get; }
+
+    /// <summary>Initializer of the input kernel.</summary>
+    public Initializer KernelInitializer { get; }
+
+    /// <summary>Initializer of the recurrent kernel.</summary>
+    public Initializer RecurrentInitializer { get; }
+
+    /// <summary>Initializer of the bias.</summary>
+    public Initializer BiasInitializer { get; }
+
+    /// <summary>Whether the forget-gate bias starts at 1 (Jozefowicz et al., 2015).</summary>
+    public bool UnitForgetBias { get; }
+
+    /// <summary>Whether the gates read the cell state through diagonal peephole weights.</summary>
+    public bool UsePeepholes { get; }
+
+    /// <inheritdoc />
+    public override int StateCount => 2;
+
+    /// <inheritdoc />
+    public override bool CanFuse => Activation.IsFusable && RecurrentActivation.IsFusable;
+
+    internal override void Build(long inputDim, ScalarType dtype)
+    {
+        _kernel = AddWeight("kernel", [inputDim, 4L * Units], KernelInitializer, dtype);
+        _recurrentKernel = AddWeight("recurrent_kernel", [Units, 4L * Units], RecurrentInitializer, dtype);
+        if (UseBias)
+        {
+            if (UnitForgetBias)
+            {
+                // Keras: bias_initializer for i, ones for f, bias_initializer for c and o.
+                using var scope = torch.NewDisposeScope();
+                var values = torch.cat([
+                    BiasInitializer.Create([Units], dtype),
+                    torch.ones(Units, dtype),
+                    BiasInitializer.Create([2L * Units], dtype)], 0);
+                _bias = AddWeight("bias", Layer.CreateWeight([4L * Units], new FromTensor(values), dtype));
+            }
+            else
+            {
+                _bias = AddWeight("bias", [4L * Units], BiasInitializer, dtype);
+            }
+        }
+        if (UsePeepholes)
+        {
+            // As tf.keras's PeepholeLSTMCell: each gate's diagonal drawn by the kernel initializer as a (units) vector.
+            using var scope = torch.NewDisposeScope();
+            var values = torch.stack(Enumerable.Range(0, 3).Select(_ => KernelInitializer.Create([Units], dtype)), 0);
+            _peephole = AddWeight("peephole", Layer.CreateWeight([3L, Units], new FromTensor(values), dtype));
+        }
+    }
+
+    /// <inheritdoc />
+    public override Tensor[] Step(Tensor x, Tensor[] states)
+    {
+        Tensor h = states[0], c = states[1];
+        var z = x.matmul(_kernel!) + h.matmul(_recurrentKernel!);
+        if (_bias is not null)
+            z = z + _bias;
+        var parts = z.chunk(4, -1);
+        Tensor zi = parts[0], zf = parts[1], zc = parts[2], zo = parts[3];
+        if (_peephole is not null)
+        {
+            zi = zi + _peephole[0] * c;
+            zf = zf + _peephole[1] * c;
+        }
+        var i = RecurrentActivation.Apply(zi);
+        var f = RecurrentActivation.Apply(zf);
+        var cNext = f * c + i * Activation.Apply(zc);
+        if (_peephole is not null)
+            zo = zo + _peephole[2] * cNext;
+        var o = RecurrentActivation.Apply(zo);
+        return [o * Activation.Apply(cNext), cNext];
+    }
+
+    /// <inheritdoc />
+    public override (Tensor Outputs, Tensor[] FinalStates) RunFused(Tensor x, Tensor[] states)
+    {
+        var options = new LstmFunctionOptions(Activation.Kind, RecurrentActivation.Kind);
+        var result = LstmFunction.apply(x, _kernel!, _recurrentKernel!, _bias!, _peephole!, states[0], states[1], options);
+        var outputs = result[0];
+        return (outputs, [outputs[outputs.shape[0] - 1], result[1]]);
+    }
+
+    /// <inheritdoc />
+    public override Dictionary<string, object?> GetConfig() => new()
+    {
+        ["units"] = Units,
+        ["activation"] = Activation.Name,
+        ["recurrent_activation"] = RecurrentActivation.Name,
+        ["use_bias"] = UseBias,
+        ["kernel_initializer"] = InitializerConfig.Of(KernelInitializer),
+        ["recurrent_initializer"] = InitializerConfig.Of(RecurrentInitializer),
+        ["bias_initializer"] = InitializerConfig.Of(BiasInitializer),
+        ["unit_forget_bias"] = UnitForgetBias,
+        ["use_peepholes"] = UsePeepholes,
+    };
+
+    /// <summary>Hands pre-computed values to <see cref="Layer.CreateWeight"/>.</summary>
+    private sealed class FromTensor(Tensor values) : Initializer
+    {
+        public override Tensor Create(long[] shape, ScalarType dtype) => values.to_type(dtype).reshape(shape);
+    }
+}

@@ -1,0 +1,227 @@
+using SeqSharp.Data;
+using SeqSharp.Layers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SeqSharp;
+
+/// <summary>
+/// A linear stack of layers (Keras <c>Sequential</c>): each layer's output is the next one's input.
+/// </summary>
+/// <remarks>
+/// The model knows its input shape when its first layer declares one (<c>inputShape:</c> or an
+/// <see cref="InputLayer"/>); layers are then built as they are added, so a misfit layer is
+/// refused by <see cref="Add"/>. Otherwise the model is built from the first input it sees.
+/// </remarks>
+/// <example>
+/// <code>
+/// var model = new Sequential();
+/// model.Add(new LSTM(units: 64, inputShape: [10, 1], returnSequences: true));
+/// model.Add(new Dense(1));
+/// Tensor y = model.Predict(x);   // x: (samples, 10, 1)
+/// </code>
+/// </example>
+public sealed partial class Sequential : nn.Module<Tensor, Tensor>
+{
+    private readonly List<Layer> _layers = [];
+
+    /// <summary>Creates an empty model.</summary>
+    /// <param name="name">Model name; automatic (<c>sequential</c>, <c>sequential_1</c>, ...) when null.</param>
+    public Sequential(string? name = null) : base(name ?? "sequential")
+    {
+        Name = name ?? LayerNames.Next(nameof(Sequential));
+    }
+
+    /// <summary>Creates a model from layers, added in order.</summary>
+    /// <exception cref="ArgumentException">A layer does not fit the previous one's output, or a name repeats.</exception>
+    public Sequential(IEnumerable<Layer> layers, string? name = null) : this(name)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        foreach (var layer in layers)
+            Add(layer);
+    }
+
+    /// <summary>The model's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The layers, in order.</summary>
+    public IReadOnlyList<Layer> Layers => _layers;
+
+    /// <summary>Whether every layer has its weights.</summary>
+    public bool Built => _layers.Count > 0 && _layers.All(l => l.Built);
+
+    /// <summary>The input sample shape (no batch axis), when known.</summary>
+    public long[]? InputShape => _layers.Count == 0 ? null : _layers[0].BuiltInputShape ?? _layers[0].InputShape;
+
+    /// <summary>The output sample shape (no batch axis), when the model is built.</summary>
+    public long[]? OutputShape => Built ? _layers[^1].OutputShape : null;
+
+    /// <summary>Appends a layer.</summary>
+    /// <exception cref="ArgumentException">
+    /// The layer's name is taken, the layer already belongs to this model, or it does not accept the
+    /// previous layer's output shape. The model is unchanged.
+    /// </exception>
+    /// <exception cref="ArgumentNullException"><paramref name="layer"/> is null.</exception>
+    public void Add(Layer layer)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        if (_layers.Contains(layer))
+            throw new ArgumentException($"Layer '{layer.Name}' is already in model '{Name}'.", nameof(layer));
+        if (_layers.Any(l => l.Name == layer.Name))
+            throw new ArgumentException(
+                $"All layers added to a Sequential model should have unique names. Name '{layer.Name}' is already the name of a layer in this model.", nameof(layer));
+        if (_layers.Count > 0 && layer.InputShape is not null)
+            throw new ArgumentException(
+                $"Only the first layer of a Sequential model may declare an input shape. Layer '{layer.Name}' declares {ShapeText.Format(layer.InputShape)}.", nameof(layer));
+
+        long[]? incoming = _layers.Count == 0 ? layer.InputShape : (Built ? _layers[^1].OutputShape : null);
+        if (incoming is not null)
+            layer.Build(incoming);
+        _layers.Add(layer);
+        register_module(layer.Name, layer);
+    }
+
+    /// <summary>
+    /// Builds every layer for inputs of the given sample shape (no batch axis). Every layer's
+    /// input requirements are checked before any weight is created.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model has no layers.</exception>
+    /// <exception cref="ArgumentException">A layer does not accept the shape reaching it.</exception>
+    public void Build(IReadOnlyList<long> sampleShape)
+    {
+        if (_layers.Count == 0)
+            throw new InvalidOperationException($"Model '{Name}' has no layers: call Add() first.");
+        var shape = sampleShape.ToArray();
+        foreach (var layer in _layers)
+        {
+            layer.InputSpec.Check(layer.Name, [-1, .. shape]);
+            shape = layer.BuiltInputShape is not null ? layer.OutputShape! : layer.ComputeOutputShape(shape);
+        }
+        shape = sampleShape.ToArray();
+        foreach (var layer in _layers)
+        {
+            layer.Build(shape);
+            shape = layer.OutputShape!;
+        }
+    }
+
+    /// <summary>
+    /// Runs the model on <paramref name="x"/> (batch axis first), building it on first use;
+    /// differentiable. Uses the current training mode (<c>train()</c> / <c>eval()</c>).
+    /// </summary>
+    /// <exception cref="ArgumentException">The input does not fit the first layer.</exception>
+    public Tensor Call(Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        EnsureBuilt(x);
+        return forward(x);
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x)
+    {
+        foreach (var layer in _layers)
+            x = layer.Call(x);
+        return x;
+    }
+
+    /// <summary>
+    /// Generates outputs for the input samples, in batches, without gradients and in inference mode.
+    /// </summary>
+    /// <param name="x">Inputs, <c>(samples, ...)</c>, e.g. <c>(samples, timesteps, features)</c>.</param>
+    /// <param name="batchSize">Samples per batch (Keras default 32).</param>
+    /// <returns>A float32 CPU tensor <c>(samples, ...)</c>.</returns>
+    /// <exception cref="ArgumentException">The input does not fit the model, or has no samples.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is not positive.</exception>
+    public Tensor Predict(Tensor x, int batchSize = 32)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (batchSize <= 0)
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"Expected a positive batch size. Received: batchSize={batchSize}.");
+        if (x.dim() == 0 || x.shape[0] == 0)
+            throw new ArgumentException($"Predict needs at least one sample. Received input of shape {ShapeText.Format(x.shape)}.", nameof(x));
+        EnsureBuilt(x);
+        CheckInput(x);
+
+        bool wasTraining = training;
+        eval();
+        try
+        {
+            using var outer = torch.NewDisposeScope();
+            using var _ = torch.no_grad();
+            long samples = x.shape[0];
+            var parts = new List<Tensor>();
+            for (long start = 0; start < samples; start += batchSize)
+            {
+                using var scope = torch.NewDisposeScope();
+                var batch = x.narrow(0, start, Math.Min(batchSize, samples - start));
+                parts.Add(forward(batch).to_type(ScalarType.Float32).MoveToOuterDisposeScope());
+            }
+            var result = parts.Count == 1 ? parts[0].contiguous() : torch.cat(parts, 0);
+            return result.MoveToOuterDisposeScope();
+        }
+        finally
+        {
+            train(wasTraining);
+        }
+    }
+
+    /// <summary>Generates outputs for a rectangular <c>float</c> or <c>double</c> array, such as <c>float[samples, timesteps, features]</c>.</summary>
+    /// <inheritdoc cref="Predict(Tensor, int)"/>
+    public Tensor Predict(Array x, int batchSize = 32)
+    {
+        using var input = TensorData.FromArray(x, nameof(x));
+        return Predict(input, batchSize);
+    }
+
+    /// <summary>Copies of every layer's weights, layer by layer in Keras's order.</summary>
+    public IReadOnlyList<Tensor> GetWeights() => _layers.SelectMany(l => l.GetWeights()).ToList();
+
+    /// <summary>Sets every layer's weights from a list in the order <see cref="GetWeights"/> returns. Checked in full before anything is written.</summary>
+    /// <exception cref="InvalidOperationException">The model is not built.</exception>
+    /// <exception cref="ArgumentException">Wrong count or shape.</exception>
+    public void SetWeights(IReadOnlyList<Tensor> weights)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        if (!Built)
+            throw new InvalidOperationException($"Model '{Name}' is not built: give its first layer an inputShape, call Build(), or run it on data first.");
+        int expected = _layers.Sum(l => l.Weights.Count);
+        if (weights.Count != expected)
+            throw new ArgumentException($"Model '{Name}' expects {expected} weight tensors. Received: {weights.Count}.", nameof(weights));
+        int offset = 0;
+        var perLayer = new List<(Layer Layer, List<Tensor> Values)>();
+        foreach (var layer in _layers)
+        {
+            var values = weights.Skip(offset).Take(layer.Weights.Count).ToList();
+            for (int k = 0; k < values.Count; k++)
+            {
+                if (values[k] is null || !values[k].shape.SequenceEqual(layer.Weights[k].shape))
+                    throw new ArgumentException(
+                        $"Weight {offset + k} (weight {k} of layer '{layer.Name}') must have shape {ShapeText.Format(layer.Weights[k].shape)}. " +
+                        $"Received: {(values[k] is null ? "null" : ShapeText.Format(values[k].shape))}.", nameof(weights));
+            }
+            perLayer.Add((layer, values));
+            offset += layer.Weights.Count;
+        }
+        foreach (var (layer, values) in perLayer)
+            layer.SetWeights(values);
+    }
+
+    /// <summary>The total number of weight elements.</summary>
+    public long CountParams() => _layers.Sum(l => l.CountParams());
+
+    /// <summary>Builds from the input's shape when the model is not built yet.</summary>
+    private void EnsureBuilt(Tensor x)
+    {
+        if (Built)
+            return;
+        if (_layers.Count == 0)
+            throw new InvalidOperationException($"Model '{Name}' has no layers: call Add() first.");
+        if (x.dim() < 1)
+            throw new ArgumentException($"Expected an input with a batch axis. Received a scalar.", nameof(x));
+        Build(x.shape[1..]);
+    }
+
+    /// <summary>Checks the input against the first layer before any work is done.</summary>
+    private void CheckInput(Tensor x) => _layers[0].InputSpec.Check(_layers[0].Name, x.shape);
+}

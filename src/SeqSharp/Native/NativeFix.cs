@@ -1,0 +1,17 @@
+namespace SeqSharp.Native;
+
+/// <summary>The outcome of preparing TorchSharp's native library.</summary>
+public enum NativeFix
+{
+    /// <summary>Not Linux: nothing to check.</summary>
+    NotLinux,
+
+    /// <summary>The system C++ runtime is new enough: the library loads as shipped and nothing was changed.</summary>
+    NotNeeded,
+
+    /// <summary>The system C++ runtime is too old, and the glue library's need was made weak.</summary>
+    Applied,
+
+    /// <summary>The fix was needed but no copy of the glue library could be fixed; see the report's detail.</summary>
+    Failed,
+}

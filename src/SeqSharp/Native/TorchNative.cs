@@ -1,0 +1,184 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace SeqSharp.Native;
+
+/// <summary>
+/// Makes TorchSharp's native glue library load on Linux distributions whose C++ runtime is older
+/// than the one it was built against (Debian 12 and other GCC 12 systems).
+/// </summary>
+/// <remarks>
+/// <para>
+/// <c>libLibTorchSharp.so</c> from TorchSharp 0.107.0 declares that it needs the symbol version
+/// <c>GLIBCXX_3.4.32</c> of <c>libstdc++.so.6</c>, which GCC 12's runtime does not define, so the
+/// dynamic loader refuses it. The only symbol bound to that version is
+/// <c>std::ios_base_library_init()</c>, which GCC 13's <c>&lt;iostream&gt;</c> references only to
+/// pull iostream initialisation in at link time; nothing calls it.
+/// </para>
+/// <para>
+/// When, and only when, the process's <c>libstdc++.so.6</c> lacks that version, this class marks
+/// the need as weak (<c>VER_FLG_WEAK</c>) in the copy of <c>libLibTorchSharp.so</c> that the
+/// program will load, before TorchSharp loads it. The loader then accepts the library. The edit is
+/// two bytes, idempotent, and refused if any other symbol is bound to the missing version. Where
+/// the file cannot be written, a patched copy in the temporary folder is used instead.
+/// </para>
+/// <para>
+/// SeqSharp runs this automatically when the assembly is first used. Call
+/// <see cref="EnsureLoaded"/> yourself only if your program calls TorchSharp before it touches any
+/// SeqSharp type.
+/// </para>
+/// </remarks>
+public static class TorchNative
+{
+    /// <summary>The C++ runtime library whose version definitions are checked.</summary>
+    public const string CppRuntime = "libstdc++.so.6";
+
+    /// <summary>The version that TorchSharp 0.107.0's glue library needs and GCC 12 lacks.</summary>
+    public const string MissingVersion = "GLIBCXX_3.4.32";
+
+    /// <summary>The only symbol that library binds to <see cref="MissingVersion"/>.</summary>
+    public const string UnusedSymbol = "_ZSt21ios_base_library_initv";
+
+    private const string GlueLibrary = "libLibTorchSharp.so";
+
+    private static readonly Lazy<NativeLoadReport> Report = new(Prepare, LazyThreadSafetyMode.ExecutionAndPublication);
+
+#pragma warning disable CA2255 // A library module initializer is the point: it runs before any SeqSharp code touches TorchSharp.
+    [ModuleInitializer]
+    internal static void Initialize() => _ = EnsureLoaded();
+#pragma warning restore CA2255
+
+    /// <summary>
+    /// Prepares TorchSharp's native library for loading on this machine (once per process) and
+    /// returns what was found and done.
+    /// </summary>
+    public static NativeLoadReport EnsureLoaded() => Report.Value;
+
+    private static NativeLoadReport Prepare()
+    {
+        if (!OperatingSystem.IsLinux())
+            return new NativeLoadReport(NativeFix.NotLinux, null, [], "Not Linux: TorchSharp's native libraries load as shipped.");
+
+        string? runtime = FindCppRuntime();
+        if (runtime is null)
+            return new NativeLoadReport(NativeFix.NotNeeded, null, [], $"{CppRuntime} was not found in this process; nothing to check.");
+
+        if (ElfVersionInfo.Read(runtime).Definitions.Contains(MissingVersion))
+            return new NativeLoadReport(NativeFix.NotNeeded, runtime, [], $"{runtime} defines {MissingVersion}; TorchSharp loads as shipped.");
+
+        var patched = new List<string>();
+        var notes = new List<string>();
+        foreach (string candidate in GlueLibraryCandidates())
+        {
+            try
+            {
+                string? result = PatchOrRedirect(candidate);
+                if (result is not null)
+                    patched.Add(result);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+            {
+                notes.Add($"{candidate}: {e.Message}");
+            }
+        }
+        string detail = $"{runtime} lacks {MissingVersion}; the need is weak in: {string.Join(", ", patched)}."
+            + (notes.Count > 0 ? " Problems: " + string.Join("; ", notes) : "");
+        return new NativeLoadReport(patched.Count > 0 ? NativeFix.Applied : NativeFix.Failed, runtime, patched, detail);
+    }
+
+    /// <summary>Returns the path of the file whose need is now weak, or null when the file needs nothing.</summary>
+    private static string? PatchOrRedirect(string path)
+    {
+        var info = ElfVersionInfo.Read(path);
+        var need = info.Needs.FirstOrDefault(n => n.File == CppRuntime && n.Version == MissingVersion);
+        if (need is null)
+            return null;
+        if (need.IsWeak)
+            return path;
+
+        var bound = info.SymbolsBoundTo(need).ToList();
+        if (bound.Any(s => s != UnusedSymbol))
+            throw new InvalidDataException(
+                $"{MissingVersion} is bound to symbols other than {UnusedSymbol} ({string.Join(", ", bound)}); marking it weak would not be safe.");
+
+        try
+        {
+            ElfVersionInfo.MarkNeedWeak(path, CppRuntime, MissingVersion);
+            return path;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return RedirectToPatchedCopy(path);
+        }
+    }
+
+    /// <summary>For a read-only installation: patch a private copy and point TorchSharp's imports at it.</summary>
+    private static string RedirectToPatchedCopy(string path)
+    {
+        var source = new FileInfo(path);
+        string folder = Path.Combine(Path.GetTempPath(), "seqsharp-native",
+            $"{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(source.FullName)))[..16]}-{source.Length}-{source.LastWriteTimeUtc.Ticks}");
+        Directory.CreateDirectory(folder);
+        string copy = Path.Combine(folder, GlueLibrary);
+        string staging = copy + "." + Environment.ProcessId + ".tmp";
+        File.Copy(path, staging, overwrite: true);
+        ElfVersionInfo.MarkNeedWeak(staging, CppRuntime, MissingVersion);
+        File.Move(staging, copy, overwrite: true);
+
+        // libLibTorchSharp finds libtorch_cpu and friends through its RUNPATH ($ORIGIN), which now
+        // points at the copy's folder: load them from the original folder first.
+        string original = Path.GetDirectoryName(source.FullName)!;
+        foreach (string dependency in new[] { "libc10.so", "libtorch_cpu.so", "libtorch.so" })
+        {
+            string file = Path.Combine(original, dependency);
+            if (File.Exists(file))
+                NativeLibrary.Load(file);
+        }
+        IntPtr handle = NativeLibrary.Load(copy);
+        NativeLibrary.SetDllImportResolver(typeof(TorchSharp.torch).Assembly,
+            (name, _, _) => name is "LibTorchSharp" or GlueLibrary ? handle : IntPtr.Zero);
+        return copy;
+    }
+
+    /// <summary>The path of the C++ runtime the process uses (the .NET host itself links it).</summary>
+    private static string? FindCppRuntime()
+    {
+        string? loaded = FindMapped(CppRuntime);
+        if (loaded is not null)
+            return loaded;
+        return NativeLibrary.TryLoad(CppRuntime, out _) ? FindMapped(CppRuntime) : null;
+    }
+
+    private static string? FindMapped(string fileName)
+    {
+        foreach (string line in File.ReadLines("/proc/self/maps"))
+        {
+            // The mapping shows the real file (libstdc++.so.6.0.30), not the soname link.
+            int slash = line.IndexOf('/');
+            if (slash < 0)
+                continue;
+            string name = Path.GetFileName(line.AsSpan(slash)).ToString();
+            if (name == fileName || name.StartsWith(fileName + ".", StringComparison.Ordinal))
+                return line[slash..];
+        }
+        return null;
+    }
+
+    /// <summary>Every place the runtime or TorchSharp may load the glue library from.</summary>
+    private static IEnumerable<string> GlueLibraryCandidates()
+    {
+        var folders = new List<string>();
+        if (AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") is string searchPath)
+            folders.AddRange(searchPath.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
+        string torchFolder = Path.GetDirectoryName(typeof(TorchSharp.torch).Assembly.Location) ?? AppContext.BaseDirectory;
+        folders.Add(torchFolder);
+        folders.Add(Path.Combine(torchFolder, "runtimes", RuntimeInformation.RuntimeIdentifier, "native"));
+        folders.Add(Path.Combine(torchFolder, "runtimes", "linux-x64", "native"));
+        return folders
+            .Select(f => Path.GetFullPath(Path.Combine(f, GlueLibrary)))
+            .Distinct(StringComparer.Ordinal)
+            .Where(File.Exists);
+    }
+}

@@ -1,0 +1,59 @@
+using SeqSharp.Layers;
+using TorchSharp.Modules;
+using LSTM = SeqSharp.Layers.LSTM;
+using NonLinearities = TorchSharp.torch.nn.NonLinearities;
+
+namespace SeqSharp.Tests.TestSupport;
+
+/// <summary>
+/// LibTorch's own modules with weights copied from SeqSharp layers, using the mapping from Keras's
+/// layout: <c>weight_ih = kernelᵀ</c>, <c>weight_hh = recurrent_kernelᵀ</c>, <c>bias_ih = bias</c>, <c>bias_hh = 0</c>.
+/// </summary>
+internal static class NativeModules
+{
+    public static TorchSharp.Modules.LSTM Lstm(LSTM layer)
+    {
+        var w = layer.Weights;
+        var native = nn.LSTM(w[0].shape[0], layer.Units, batchFirst: true, bias: layer.Cell.UseBias, dtype: layer.DType);
+        Copy(native, "weight_ih_l0", w[0].t());
+        Copy(native, "weight_hh_l0", w[1].t());
+        if (layer.Cell.UseBias)
+        {
+            Copy(native, "bias_ih_l0", w[2]);
+            Copy(native, "bias_hh_l0", zeros_like(w[2]));
+        }
+        return native;
+    }
+
+    public static TorchSharp.Modules.RNN Rnn(SimpleRNN layer, NonLinearities nonLinearity = NonLinearities.Tanh)
+    {
+        var w = layer.Weights;
+        var native = nn.RNN(w[0].shape[0], layer.Units, nonLinearity: nonLinearity, batchFirst: true, bias: layer.Cell.UseBias, dtype: layer.DType);
+        Copy(native, "weight_ih_l0", w[0].t());
+        Copy(native, "weight_hh_l0", w[1].t());
+        if (layer.Cell.UseBias)
+        {
+            Copy(native, "bias_ih_l0", w[2]);
+            Copy(native, "bias_hh_l0", zeros_like(w[2]));
+        }
+        return native;
+    }
+
+    public static TorchSharp.Modules.Linear Linear(Dense layer)
+    {
+        var w = layer.Weights;
+        var native = nn.Linear(w[0].shape[0], layer.Units, hasBias: layer.UseBias, dtype: layer.DType);
+        Copy(native, "weight", w[0].t());
+        if (layer.UseBias)
+            Copy(native, "bias", w[1]);
+        return native;
+    }
+
+    public static Tensor Grad(nn.Module module, string name) => module.get_parameter(name)!.grad!;
+
+    private static void Copy(nn.Module module, string name, Tensor value)
+    {
+        using var _ = no_grad();
+        module.get_parameter(name)!.copy_(value);
+    }
+}
