@@ -25,9 +25,18 @@ internal static class TensorData
         if (type == typeof(float))
         {
             var span = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<byte, float>(ref start), array.Length);
-            return torch.tensor(span.ToArray(), shape, ScalarType.Float32).to_type(dtype);
+            return ConvertTo(torch.tensor(span.ToArray(), shape, ScalarType.Float32), dtype);
         }
         var doubles = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<byte, double>(ref start), array.Length);
-        return torch.tensor(doubles.ToArray(), shape, ScalarType.Float64).to_type(dtype);
+        return ConvertTo(torch.tensor(doubles.ToArray(), shape, ScalarType.Float64), dtype);
+    }
+
+    /// <summary>Returns <paramref name="source"/> in <paramref name="dtype"/>, disposing it when a converted copy replaces it.</summary>
+    private static Tensor ConvertTo(Tensor source, ScalarType dtype)
+    {
+        if (source.dtype == dtype)
+            return source;
+        using (source)
+            return source.to_type(dtype);
     }
 }

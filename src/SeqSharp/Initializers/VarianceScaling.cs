@@ -67,9 +67,26 @@ public class VarianceScaling : Initializer
             {
                 // 0.8796 is the standard deviation of a unit normal truncated to [-2, 2].
                 double std = Math.Sqrt(variance) / 0.87962566103423978;
-                return torch.nn.init.trunc_normal_(torch.empty(shape, dtype), 0, std, -2 * std, 2 * std);
+                return TruncatedNormal(shape, std, dtype);
             }
         }
+    }
+
+    /// <summary>
+    /// Samples N(0, std²) truncated to [-2 std, 2 std] by the inverse CDF, as PyTorch's
+    /// <c>nn.init.trunc_normal_</c> does.
+    /// </summary>
+    /// <remarks>
+    /// TorchSharp 0.107's <c>nn.init.trunc_normal_</c> cannot be used: its native code multiplies by
+    /// the mean and adds the standard deviation (swapped) and drops the √2, so with mean 0 it fills the
+    /// tensor with the constant <c>std</c>.
+    /// </remarks>
+    private static Tensor TruncatedNormal(long[] shape, double std, ScalarType dtype)
+    {
+        // erf(√2) = P(|N(0, 1)| < 2): uniform on (-erf(√2), erf(√2)) maps through √2·erfinv onto (-2, 2).
+        const double Erf2 = 0.9544997361036416;
+        var unit = torch.empty(shape, ScalarType.Float64).uniform_(-Erf2, Erf2).erfinv_().mul_(std * Math.Sqrt(2));
+        return unit.clamp_(-2 * std, 2 * std).to_type(dtype);
     }
 
     /// <inheritdoc />
