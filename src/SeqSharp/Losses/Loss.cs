@@ -75,7 +75,7 @@ public abstract class Loss
     public Tensor Call(Tensor yTrue, Tensor yPred, Tensor? sampleWeight = null)
     {
         var (values, mask) = ComputeWithMask(yTrue, yPred);
-        return LossReduction.ReduceWeighted(values, sampleWeight, mask, Reduction, $"Loss '{Name}'");
+        return LossReduction.ReduceWeighted(values, sampleWeight, mask, Reduction, Who);
     }
 
     /// <summary>The constructor arguments by their Keras names: <c>name</c>, <c>reduction</c> and the loss's own.</summary>
@@ -100,6 +100,9 @@ public abstract class Loss
     /// <summary>For metrics that wrap a loss: the values and the mask.</summary>
     internal (Tensor Values, Tensor? Mask) ComputeValuesAndMask(Tensor yTrue, Tensor yPred) => ComputeWithMask(yTrue, yPred);
 
+    /// <summary>"Loss", or "Metric" when a metric computes its values with this loss, for messages.</summary>
+    internal string Subject { get; set; } = "Loss";
+
     /// <summary>The prefix of messages about this loss.</summary>
-    private protected string Who => $"Loss '{Name}'";
+    private protected string Who => $"{Subject} '{Name}'";
 }
