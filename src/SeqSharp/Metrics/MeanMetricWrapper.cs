@@ -1,0 +1,76 @@
+using SeqSharp.Losses;
+using static TorchSharp.torch;
+
+namespace SeqSharp.Metrics;
+
+/// <summary>
+/// The running mean of a function of <c>(y_true, y_pred)</c> that returns per-sample values
+/// (Keras <c>keras.metrics.MeanMetricWrapper</c>); most named metrics are one of these.
+/// </summary>
+/// <example>
+/// <code>
+/// var maxError = new MeanMetricWrapper((t, p) => (t - p).abs().amax([-1]), name: "max_abs_error");
+/// </code>
+/// </example>
+public class MeanMetricWrapper : Mean
+{
+    private readonly Loss? _loss;
+
+    /// <summary>Creates the metric.</summary>
+    /// <param name="fn">Per-sample values of shape <c>(batch, ...)</c> from <c>(y_true, y_pred)</c>.</param>
+    /// <param name="name">Default <c>"mean_metric_wrapper"</c>.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="fn"/> is null.</exception>
+    /// <exception cref="ArgumentException">An empty name.</exception>
+    public MeanMetricWrapper(Func<Tensor, Tensor, Tensor> fn, string? name = null) : base(name ?? "mean_metric_wrapper")
+    {
+        ArgumentNullException.ThrowIfNull(fn);
+        Fn = fn;
+    }
+
+    /// <summary>For metrics whose values are a loss's per-sample values (including its mask).</summary>
+    private protected MeanMetricWrapper(Func<string, Loss> loss, string name) : base(name)
+    {
+        _loss = loss(Name);
+        _loss.Subject = "Metric";
+        Fn = _loss.Compute;
+    }
+
+    /// <summary>The wrapped function.</summary>
+    public Func<Tensor, Tensor, Tensor> Fn { get; }
+
+    /// <inheritdoc />
+    public override void UpdateState(Tensor yTrue, Tensor yPred, Tensor? sampleWeight = null)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        if (_loss is null)
+        {
+            UpdateValues(Fn(yTrue, yPred), sampleWeight);
+            return;
+        }
+        var (values, mask) = _loss.ComputeValuesAndMask(yTrue, yPred);
+        if (mask is not null)
+        {
+            // Keras's apply_mask with reduction "sum": masked-out values weigh 0.
+            var m = mask.to_type(ScalarType.Float64);
+            if (sampleWeight is null)
+                sampleWeight = m;
+            else
+            {
+                var (mm, w) = LossInputs.SqueezeOrExpandToSameRank(m, sampleWeight.to_type(ScalarType.Float64).to(m.device));
+                sampleWeight = LossReduction.AlignToPrefix(w, mm, Who) * mm;
+            }
+        }
+        UpdateValues(values, sampleWeight);
+    }
+
+    /// <inheritdoc />
+    public override Dictionary<string, object?> GetConfig()
+    {
+        var config = base.GetConfig();
+        if (_loss is not null)
+            foreach (var (key, value) in _loss.GetConfig().Where(kv => kv.Key is not ("name" or "reduction")))
+                config[key] = value;
+        return config;
+    }
+}

@@ -1,0 +1,78 @@
+using static TorchSharp.torch;
+
+namespace SeqSharp.Metrics;
+
+/// <summary>
+/// The base of every metric (Keras <c>keras.metrics.Metric</c>): a running statistic that
+/// <see cref="UpdateState"/> feeds batch by batch and <see cref="Result"/> reads, exact over
+/// everything seen since the last <see cref="ResetState"/> (an epoch in <c>Fit</c>), not an average
+/// of batch averages. A string converts implicitly to the metric of that Keras name, so
+/// <c>metrics: ["mae"]</c> works.
+/// </summary>
+/// <remarks>
+/// Metrics keep their running sums in C# doubles and update them without gradients, so memory
+/// stays flat however long training runs.
+/// </remarks>
+/// <example>
+/// <code>
+/// Metric mae = "mae";
+/// foreach (var (x, y) in batches)
+///     mae.UpdateState(y, model.Predict(x));
+/// double epochMae = mae.Result();
+/// mae.ResetState();
+/// </code>
+/// </example>
+public abstract class Metric
+{
+    /// <summary>Sets the name.</summary>
+    /// <param name="name">The name under which the value is logged, e.g. <c>"mae"</c>.</param>
+    /// <exception cref="ArgumentException">An empty name.</exception>
+    protected Metric(string name)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+            throw new ArgumentException($"Expected a non-empty metric name. Received: name={(name is null ? "null" : $"\"{name}\"")}.", nameof(name));
+        Name = name;
+    }
+
+    /// <summary>
+    /// The name under which the value is logged: the string given to <see cref="Get"/> (Keras logs
+    /// <c>"mae"</c> for <c>metrics=["mae"]</c>), or the class's Keras default name.
+    /// </summary>
+    public string Name { get; }
+
+    /// <summary>The Keras class name, e.g. <c>"MeanAbsoluteError"</c>.</summary>
+    public virtual string ClassName => GetType().Name;
+
+    /// <summary>Adds one batch to the running statistic.</summary>
+    /// <param name="yTrue">Targets, e.g. <c>(batch, timesteps, 1)</c>.</param>
+    /// <param name="yPred">Predictions.</param>
+    /// <param name="sampleWeight">Optional weights: a scalar, <c>(batch,)</c>, or a prefix of the per-sample values' shape.</param>
+    /// <exception cref="ArgumentException">Incompatible shapes; the message gives them.</exception>
+    public abstract void UpdateState(Tensor yTrue, Tensor yPred, Tensor? sampleWeight = null);
+
+    /// <summary>The metric over everything since the last reset (0 before any update, like Keras's <c>divide_no_nan</c>).</summary>
+    public abstract double Result();
+
+    /// <summary>Forgets everything seen so far.</summary>
+    public abstract void ResetState();
+
+    /// <summary>The constructor arguments by their Keras names: <c>name</c> and the metric's own.</summary>
+    public virtual Dictionary<string, object?> GetConfig() => new() { ["name"] = Name };
+
+    /// <summary>
+    /// The metric with this Keras name or alias, named after the string given: <c>"mse"</c>,
+    /// <c>"mae"</c>, <c>"mape"</c>, <c>"msle"</c>, <c>"rmse"</c>, <c>"r2"</c>, <c>"accuracy"</c>
+    /// (resolved from the shapes on the first update), <c>"binary_accuracy"</c>,
+    /// <c>"categorical_accuracy"</c>, <c>"sparse_categorical_accuracy"</c>,
+    /// <c>"top_k_categorical_accuracy"</c>, the crossentropies, <c>"huber"</c>, <c>"logcosh"</c>,
+    /// their long snake-case names and Keras class names.
+    /// </summary>
+    /// <exception cref="ArgumentException">Unknown name; the message lists the valid ones.</exception>
+    public static Metric Get(string name) => MetricRegistry.Get(name);
+
+    /// <summary>Converts a Keras metric name (see <see cref="Get"/>).</summary>
+    public static implicit operator Metric(string name) => Get(name);
+
+    /// <summary>The prefix of messages about this metric.</summary>
+    private protected string Who => $"Metric '{Name}'";
+}
