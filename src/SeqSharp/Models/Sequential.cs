@@ -1,3 +1,4 @@
+using SeqSharp.Callbacks;
 using SeqSharp.Data;
 using SeqSharp.Layers;
 using TorchSharp;
@@ -92,12 +93,7 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
         if (_layers.Count == 0)
             throw new InvalidOperationException($"Model '{Name}' has no layers: call Add() first.");
         var shape = sampleShape.ToArray();
-        foreach (var layer in _layers)
-        {
-            layer.InputSpec.Check(layer.Name, [-1, .. shape]);
-            shape = layer.BuiltInputShape is not null ? layer.OutputShape! : layer.ComputeOutputShape(shape);
-        }
-        shape = sampleShape.ToArray();
+        InferOutputShape(shape);
         foreach (var layer in _layers)
         {
             layer.Build(shape);
@@ -126,38 +122,52 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// Generates outputs for the input samples, in batches, without gradients and in inference mode.
+    /// Generates outputs for the input samples, in batches, without gradients and in inference mode
+    /// (Keras <c>predict</c>).
     /// </summary>
     /// <param name="x">Inputs, <c>(samples, ...)</c>, e.g. <c>(samples, timesteps, features)</c>.</param>
     /// <param name="batchSize">Samples per batch (Keras default 32).</param>
+    /// <param name="verbose">0 silent, 1 progress bar (Keras's default), 2 one line.</param>
+    /// <param name="callbacks">Callbacks receiving the predict hooks.</param>
     /// <returns>A float32 CPU tensor <c>(samples, ...)</c>.</returns>
     /// <exception cref="ArgumentException">The input does not fit the model, or has no samples.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is not positive.</exception>
-    public Tensor Predict(Tensor x, int batchSize = 32)
+    public Tensor Predict(Tensor x, int batchSize = 32, int verbose = 1, IReadOnlyList<Callback>? callbacks = null)
     {
         ArgumentNullException.ThrowIfNull(x);
-        if (batchSize <= 0)
-            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"Expected a positive batch size. Received: batchSize={batchSize}.");
-        if (x.dim() == 0 || x.shape[0] == 0)
-            throw new ArgumentException($"Predict needs at least one sample. Received input of shape {ShapeText.Format(x.shape)}.", nameof(x));
+        RequirePositive(batchSize, nameof(batchSize));
+        RequireVerbose(verbose);
+        if (x.dim() < 2 || x.shape[0] == 0)
+            throw new ArgumentException($"Predict needs inputs of rank >= 2 with at least one sample. Received shape {ShapeText.Format(x.shape)}.", nameof(x));
+        if (_layers.Count == 0)
+            throw new InvalidOperationException($"Model '{Name}' has no layers: call Add() first.");
+        InferOutputShape(x.shape[1..]);
         EnsureBuilt(x);
-        CheckInput(x);
 
+        long samples = x.shape[0];
+        int steps = (int)((samples + batchSize - 1) / batchSize);
+        var list = DefaultCallbacks(callbacks, verbose, history: null, new Dictionary<string, object> { ["steps"] = steps, ["verbose"] = verbose });
         bool wasTraining = training;
         eval();
         try
         {
             using var outer = torch.NewDisposeScope();
             using var _ = torch.no_grad();
-            long samples = x.shape[0];
+            list.PredictBegin(new Dictionary<string, double>());
             var parts = new List<Tensor>();
-            for (long start = 0; start < samples; start += batchSize)
+            for (int step = 0; step < steps; step++)
             {
-                using var scope = torch.NewDisposeScope();
-                var batch = x.narrow(0, start, Math.Min(batchSize, samples - start));
-                parts.Add(forward(batch).to_type(ScalarType.Float32).MoveToOuterDisposeScope());
+                list.PredictBatchBegin(step, new Dictionary<string, double>());
+                using (var scope = torch.NewDisposeScope())
+                {
+                    long start = (long)step * batchSize;
+                    var batch = x.narrow(0, start, Math.Min(batchSize, samples - start));
+                    parts.Add(forward(batch).to_type(ScalarType.Float32).MoveToOuterDisposeScope());
+                }
+                list.PredictBatchEnd(step, new Dictionary<string, double>());
             }
             var result = parts.Count == 1 ? parts[0].contiguous() : torch.cat(parts, 0);
+            list.PredictEnd(new Dictionary<string, double>());
             return result.MoveToOuterDisposeScope();
         }
         finally
@@ -167,11 +177,11 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Generates outputs for a rectangular <c>float</c> or <c>double</c> array, such as <c>float[samples, timesteps, features]</c>.</summary>
-    /// <inheritdoc cref="Predict(Tensor, int)"/>
-    public Tensor Predict(Array x, int batchSize = 32)
+    /// <inheritdoc cref="Predict(Tensor, int, int, IReadOnlyList{Callback}?)"/>
+    public Tensor Predict(Array x, int batchSize = 32, int verbose = 1, IReadOnlyList<Callback>? callbacks = null)
     {
         using var input = TensorData.FromArray(x, nameof(x));
-        return Predict(input, batchSize);
+        return Predict(input, batchSize, verbose, callbacks);
     }
 
     /// <summary>Copies of every layer's weights, layer by layer in Keras's order.</summary>
@@ -222,6 +232,4 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
         Build(x.shape[1..]);
     }
 
-    /// <summary>Checks the input against the first layer before any work is done.</summary>
-    private void CheckInput(Tensor x) => _layers[0].InputSpec.Check(_layers[0].Name, x.shape);
 }

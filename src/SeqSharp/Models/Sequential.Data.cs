@@ -1,0 +1,123 @@
+using SeqSharp.Layers;
+using SeqSharp.Losses;
+using SeqSharp.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SeqSharp;
+
+public sealed partial class Sequential
+{
+    /// <summary>
+    /// Checks x, y and sample weights against each other and the model (without building it) and
+    /// returns them in the model's element type. Throws before anything changes.
+    /// </summary>
+    private Dataset PrepareData(Tensor x, Tensor y, Tensor? sampleWeight, Loss loss, string xName, string yName)
+    {
+        ArgumentNullException.ThrowIfNull(x, xName);
+        ArgumentNullException.ThrowIfNull(y, yName);
+        if (_layers.Count == 0)
+            throw new InvalidOperationException($"Model '{Name}' has no layers: call Add() first.");
+        if (x.dim() < 2)
+            throw new ArgumentException($"Expected '{xName}' of rank >= 2 with the samples first. Received shape {ShapeText.Format(x.shape)}.", xName);
+        long samples = x.shape[0];
+        if (samples == 0)
+            throw new ArgumentException($"'{xName}' has no samples (shape {ShapeText.Format(x.shape)}).", xName);
+        if (y.dim() < 1 || y.shape[0] != samples)
+            throw new ArgumentException(
+                $"'{xName}' and '{yName}' must have the same number of samples. Received: {xName} has {samples} (shape {ShapeText.Format(x.shape)}), {yName} has {(y.dim() < 1 ? 0 : y.shape[0])} (shape {ShapeText.Format(y.shape)}).",
+                yName);
+
+        var dtype = _layers[0].DType;
+        var xs = x.is_floating_point() ? x.to_type(dtype) : x.alias();
+        RequireFinite(xs, xName);
+        var ys = y.to_type(dtype);
+        RequireFinite(ys, yName);
+
+        long[] output = [samples, .. InferOutputShape(x.shape[1..])];
+        ys = MatchTargets(ys, output, loss, yName);
+
+        Tensor? weights = null;
+        if (sampleWeight is not null)
+        {
+            weights = sampleWeight.to_type(dtype);
+            int maxRank = Math.Max(1, output.Length - 1);
+            if (weights.dim() < 1 || weights.dim() > maxRank || !weights.shape.SequenceEqual(output[..weights.dim()]))
+                throw new ArgumentException(
+                    $"Expected sampleWeight of shape [{samples}] (or a prefix of the output shape {ShapeText.Format(output)} without its last axis). Received: {ShapeText.Format(sampleWeight.shape)}.",
+                    nameof(sampleWeight));
+            RequireFinite(weights, nameof(sampleWeight));
+        }
+        return new Dataset(xs, ys, weights);
+    }
+
+    /// <summary>Accepts targets shaped like the output, or (as Keras does) without the output's trailing axis of 1; sparse losses take class indices.</summary>
+    private static Tensor MatchTargets(Tensor y, long[] output, Loss loss, string yName)
+    {
+        if (y.shape.SequenceEqual(output))
+            return y;
+        bool withoutLastAxis = y.shape.SequenceEqual(output[..^1]);
+        if (loss is SparseCategoricalCrossentropy)
+        {
+            if (withoutLastAxis || y.shape.SequenceEqual([.. output[..^1], 1]))
+                return y;
+        }
+        else if (withoutLastAxis && output[^1] == 1)
+        {
+            return y.unsqueeze(-1);
+        }
+        throw new ArgumentException(
+            $"Targets '{yName}' of shape {ShapeText.Format(y.shape)} do not match the model's output shape {ShapeText.WithBatch(output[1..])} for {output[0]} samples.",
+            yName);
+    }
+
+    private static void RequireFinite(Tensor values, string name)
+    {
+        if (!values.is_floating_point())
+            return;
+        using var scope = torch.NewDisposeScope();
+        var bad = values.isfinite().logical_not();
+        if (!bad.any().item<bool>())
+            return;
+        long first = bad.reshape(values.shape[0], -1).any(1).nonzero()[0][0].item<long>();
+        throw new ArgumentException($"'{name}' contains NaN or infinite values (the first in sample {first}). Clean or impute the data before training.", name);
+    }
+
+    /// <summary>Sample weights from a class-weight map: class = argmax of a one-hot target, else the target's value.</summary>
+    private static Dataset WithClassWeights(Dataset data, IReadOnlyDictionary<int, double> classWeight)
+    {
+        var y = data.Y;
+        var classes = y.dim() >= 2 && y.shape[^1] > 1 ? y.argmax(-1) : (y.dim() >= 2 ? y.squeeze(-1) : y).round().to_type(ScalarType.Int64);
+        var flat = classes.reshape(-1);
+        var values = new double[flat.shape[0]];
+        var labels = flat.data<long>().ToArray();
+        for (int k = 0; k < labels.Length; k++)
+        {
+            if (!classWeight.TryGetValue((int)labels[k], out values[k]))
+                throw new ArgumentException(
+                    $"classWeight has no entry for class {labels[k]} (found in the targets). Received classes: {string.Join(", ", classWeight.Keys.Order())}.", nameof(classWeight));
+        }
+        var weights = torch.tensor(values, classes.shape, data.X.is_floating_point() ? data.X.dtype : data.Y.dtype);
+        if (data.SampleWeight is not null)
+            weights = weights * data.SampleWeight;
+        return new Dataset(data.X, data.Y, weights);
+    }
+
+    /// <summary>The output sample shape for an input sample shape, checking every layer without building any.</summary>
+    private long[] InferOutputShape(long[] sampleShape)
+    {
+        var shape = sampleShape;
+        foreach (var layer in _layers)
+        {
+            layer.InputSpec.Check(layer.Name, [-1, .. shape]);
+            shape = layer.ComputeOutputShape(shape);
+        }
+        return shape;
+    }
+
+    private void BuildFor(Tensor x)
+    {
+        if (!Built)
+            Build(x.shape[1..]);
+    }
+}

@@ -1,0 +1,357 @@
+using Microsoft.Extensions.Logging;
+using SeqSharp.Callbacks;
+using SeqSharp.Data;
+using SeqSharp.Layers;
+using SeqSharp.Losses;
+using SeqSharp.Metrics;
+using SeqSharp.Optimizers;
+using SeqSharp.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SeqSharp;
+
+public sealed partial class Sequential
+{
+    private Optimizer? _optimizer;
+    private Loss? _loss;
+    private List<Metric> _metrics = [];
+
+    /// <summary>The optimizer set by <see cref="Compile"/>, or null.</summary>
+    public Optimizer? Optimizer => _optimizer;
+
+    /// <summary>The loss set by <see cref="Compile"/>, or null.</summary>
+    public Loss? Loss => _loss;
+
+    /// <summary>The metrics set by <see cref="Compile"/>, in order.</summary>
+    public IReadOnlyList<Metric> Metrics => _metrics;
+
+    /// <summary>Whether <see cref="Compile"/> has been called.</summary>
+    public bool Compiled => _optimizer is not null;
+
+    /// <summary>
+    /// Set to true (typically by a callback such as EarlyStopping) to end <c>Fit</c> after the
+    /// current batch or epoch (Keras <c>model.stop_training</c>).
+    /// </summary>
+    public bool StopTraining { get; set; }
+
+    /// <summary>
+    /// When set, <c>Fit</c> writes structured events (training start, each epoch's values and
+    /// duration, early stop, end) to a logger named <c>SeqSharp.Sequential</c> from this factory.
+    /// </summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// Configures training (Keras <c>compile</c>). Strings convert to Keras's objects of that name:
+    /// <c>Compile(optimizer: "adam", loss: "mse", metrics: ["mae"])</c>.
+    /// </summary>
+    /// <param name="optimizer">The optimizer; Keras's default <c>"rmsprop"</c> when null.</param>
+    /// <param name="loss">The loss to minimise; required before <c>Fit</c> and <c>Evaluate</c>.</param>
+    /// <param name="metrics">Metrics reported per epoch, by name or object.</param>
+    /// <exception cref="ArgumentException">Unknown names (the message lists valid ones) or two metrics with the same name.</exception>
+    public void Compile(Optimizer? optimizer = null, Loss? loss = null, IReadOnlyList<Metric>? metrics = null)
+    {
+        var list = metrics?.ToList() ?? [];
+        if (list.Any(m => m is null))
+            throw new ArgumentException("Metrics must not contain null.", nameof(metrics));
+        var names = new HashSet<string>(StringComparer.Ordinal) { "loss" };
+        foreach (var metric in list)
+        {
+            if (!names.Add(metric.Name))
+                throw new ArgumentException($"Two metrics (or a metric and the loss) are both named '{metric.Name}'. Give them distinct names.", nameof(metrics));
+        }
+        _optimizer = optimizer ?? Optimizer.Get("rmsprop");
+        _loss = loss;
+        _metrics = list;
+    }
+
+    /// <summary>
+    /// Trains the model for a number of epochs (Keras <c>fit</c>).
+    /// </summary>
+    /// <param name="x">Inputs <c>(samples, ...)</c>, e.g. <c>(samples, timesteps, features)</c>.</param>
+    /// <param name="y">Targets <c>(samples, ...)</c> matching the model's output shape.</param>
+    /// <param name="batchSize">Samples per gradient step; the last batch of an epoch may be smaller.</param>
+    /// <param name="epochs">Index of the last epoch to train (training runs epochs <paramref name="initialEpoch"/> to epochs - 1).</param>
+    /// <param name="verbose">0 silent, 1 progress bar, 2 one line per epoch.</param>
+    /// <param name="callbacks">Callbacks called during training, in order.</param>
+    /// <param name="validationSplit">Fraction in [0, 1) of the samples, taken from the END of the data before any shuffling, held out for validation.</param>
+    /// <param name="validationData">Validation inputs and targets; overrides <paramref name="validationSplit"/>.</param>
+    /// <param name="shuffle">Reshuffle the training samples before every epoch.</param>
+    /// <param name="classWeight">Weights by class index, applied to each sample's loss (class = argmax of a one-hot target, else its value).</param>
+    /// <param name="sampleWeight">Per-sample loss weights <c>(samples)</c> (or <c>(samples, timesteps)</c>).</param>
+    /// <param name="initialEpoch">Epoch at which to start (to resume a previous run).</param>
+    /// <returns>The per-epoch record of losses and metrics.</returns>
+    /// <exception cref="InvalidOperationException"><see cref="Compile"/> was not called or no loss was given.</exception>
+    /// <exception cref="ArgumentException">
+    /// Mismatched sample counts, shapes that do not fit the model, NaN or infinite values, no samples,
+    /// or a validation split that leaves no training sample. Nothing is changed when these are thrown.
+    /// </exception>
+    /// <exception cref="ArgumentOutOfRangeException">A non-positive batch size, negative epochs, a split outside [0, 1), a verbose level other than 0, 1, 2.</exception>
+    public History Fit(Tensor x, Tensor y, int batchSize = 32, int epochs = 1, int verbose = 1,
+        IReadOnlyList<Callback>? callbacks = null, double validationSplit = 0.0, (Tensor X, Tensor Y)? validationData = null,
+        bool shuffle = true, IReadOnlyDictionary<int, double>? classWeight = null, Tensor? sampleWeight = null, int initialEpoch = 0)
+    {
+        var (optimizer, loss) = RequireCompiled(nameof(Fit));
+        RequirePositive(batchSize, nameof(batchSize));
+        RequireVerbose(verbose);
+        if (epochs < 0)
+            throw new ArgumentOutOfRangeException(nameof(epochs), epochs, $"Expected epochs >= 0. Received: epochs={epochs}.");
+        if (initialEpoch < 0)
+            throw new ArgumentOutOfRangeException(nameof(initialEpoch), initialEpoch, $"Expected initialEpoch >= 0. Received: initialEpoch={initialEpoch}.");
+        if (!(validationSplit >= 0 && validationSplit < 1))
+            throw new ArgumentOutOfRangeException(nameof(validationSplit), validationSplit,
+                $"Expected validationSplit in [0, 1). Received: validationSplit={validationSplit}.");
+
+        using var dataScope = torch.NewDisposeScope();
+        var all = PrepareData(x, y, sampleWeight, loss, "x", "y");
+        if (classWeight is not null)
+            all = WithClassWeights(all, classWeight);
+        Dataset train = all;
+        Dataset? validation = null;
+        if (validationData is { } given)
+        {
+            validation = PrepareData(given.X, given.Y, null, loss, "validationData.X", "validationData.Y");
+        }
+        else if (validationSplit > 0)
+        {
+            long splitAt = (long)Math.Floor(all.Count * (1.0 - validationSplit));
+            if (splitAt == 0 || splitAt == all.Count)
+                throw new ArgumentException(
+                    $"Training data contains {all.Count} samples, which is not sufficient to split it into a validation and training set as specified by validationSplit={validationSplit}. Either provide more data, or a different value for validationSplit.",
+                    nameof(validationSplit));
+            train = all.Slice(0, splitAt);
+            validation = all.Slice(splitAt, all.Count - splitAt);
+        }
+        BuildFor(all.X);
+
+        var history = new History();
+        int steps = train.Batches(batchSize);
+        var list = DefaultCallbacks(callbacks, verbose, history, new Dictionary<string, object>
+        {
+            ["epochs"] = epochs,
+            ["steps"] = steps,
+            ["verbose"] = verbose,
+        });
+        var variables = _layers.SelectMany(l => l.Weights).ToList();
+
+        StopTraining = false;
+        IDictionary<string, double> epochLogs = new Dictionary<string, double>();
+        list.TrainBegin(new Dictionary<string, double>());
+        bool wasTraining = training;
+        try
+        {
+            for (int epoch = initialEpoch; epoch < epochs && !StopTraining; epoch++)
+            {
+                train_mode();
+                ResetMetrics();
+                var tracker = new LossTracker();
+                list.EpochBegin(epoch, new Dictionary<string, double>());
+                using (var epochScope = torch.NewDisposeScope())
+                {
+                    var order = shuffle ? torch.randperm(train.Count) : null;
+                    for (int step = 0; step < steps; step++)
+                    {
+                        list.TrainBatchBegin(step, new Dictionary<string, double>());
+                        long start = (long)step * batchSize;
+                        long count = Math.Min(batchSize, train.Count - start);
+                        TrainStep(train, order, start, count, optimizer, loss, variables, tracker);
+                        list.TrainBatchEnd(step, CurrentLogs(tracker, ""));
+                        if (StopTraining)
+                            break;
+                    }
+                }
+                epochLogs = CurrentLogs(tracker, "");
+                if (validation is not null)
+                {
+                    var validationLogs = RunEvaluation(validation, batchSize, list, loss);
+                    foreach (var (name, value) in validationLogs)
+                        epochLogs["val_" + name] = value;
+                }
+                list.EpochEnd(epoch, epochLogs);
+            }
+        }
+        finally
+        {
+            train(wasTraining);
+        }
+        list.TrainEnd(epochLogs);
+        return history;
+    }
+
+    /// <summary>Trains on rectangular <c>float</c> or <c>double</c> arrays, e.g. <c>float[samples, timesteps, features]</c>.</summary>
+    /// <inheritdoc cref="Fit(Tensor, Tensor, int, int, int, IReadOnlyList{Callback}?, double, ValueTuple{Tensor, Tensor}?, bool, IReadOnlyDictionary{int, double}?, Tensor?, int)"/>
+    public History Fit(Array x, Array y, int batchSize = 32, int epochs = 1, int verbose = 1,
+        IReadOnlyList<Callback>? callbacks = null, double validationSplit = 0.0, (Array X, Array Y)? validationData = null,
+        bool shuffle = true, IReadOnlyDictionary<int, double>? classWeight = null, Array? sampleWeight = null, int initialEpoch = 0)
+    {
+        using var scope = torch.NewDisposeScope();
+        return Fit(TensorData.FromArray(x, nameof(x)), TensorData.FromArray(y, nameof(y)), batchSize, epochs, verbose, callbacks, validationSplit,
+            validationData is { } v ? (TensorData.FromArray(v.X, "validationData.X"), TensorData.FromArray(v.Y, "validationData.Y")) : null,
+            shuffle, classWeight, sampleWeight is null ? null : TensorData.FromArray(sampleWeight, nameof(sampleWeight)), initialEpoch);
+    }
+
+    /// <summary>
+    /// Computes the loss and metrics on the given data, in batches, in inference mode (Keras <c>evaluate</c>).
+    /// </summary>
+    /// <param name="x">Inputs <c>(samples, ...)</c>.</param>
+    /// <param name="y">Targets <c>(samples, ...)</c>.</param>
+    /// <param name="batchSize">Samples per batch.</param>
+    /// <param name="verbose">0 silent, 1 progress bar, 2 one line.</param>
+    /// <param name="sampleWeight">Per-sample loss weights, or null.</param>
+    /// <param name="callbacks">Callbacks receiving the test hooks.</param>
+    /// <returns><c>"loss"</c> and each metric by name.</returns>
+    /// <exception cref="InvalidOperationException"><see cref="Compile"/> was not called or no loss was given.</exception>
+    /// <exception cref="ArgumentException">Mismatched sample counts, shapes that do not fit, NaN or infinite values, no samples.</exception>
+    public IReadOnlyDictionary<string, double> Evaluate(Tensor x, Tensor y, int batchSize = 32, int verbose = 1,
+        Tensor? sampleWeight = null, IReadOnlyList<Callback>? callbacks = null)
+    {
+        var (_, loss) = RequireCompiled(nameof(Evaluate));
+        RequirePositive(batchSize, nameof(batchSize));
+        RequireVerbose(verbose);
+        using var scope = torch.NewDisposeScope();
+        var data = PrepareData(x, y, sampleWeight, loss, "x", "y");
+        BuildFor(data.X);
+        var list = DefaultCallbacks(callbacks, verbose, history: null, new Dictionary<string, object>
+        {
+            ["steps"] = data.Batches(batchSize),
+            ["verbose"] = verbose,
+        });
+        return new Dictionary<string, double>(RunEvaluation(data, batchSize, list, loss));
+    }
+
+    /// <summary>Evaluates on rectangular <c>float</c> or <c>double</c> arrays.</summary>
+    /// <inheritdoc cref="Evaluate(Tensor, Tensor, int, int, Tensor?, IReadOnlyList{Callback}?)"/>
+    public IReadOnlyDictionary<string, double> Evaluate(Array x, Array y, int batchSize = 32, int verbose = 1,
+        Array? sampleWeight = null, IReadOnlyList<Callback>? callbacks = null)
+    {
+        using var scope = torch.NewDisposeScope();
+        return Evaluate(TensorData.FromArray(x, nameof(x)), TensorData.FromArray(y, nameof(y)), batchSize, verbose,
+            sampleWeight is null ? null : TensorData.FromArray(sampleWeight, nameof(sampleWeight)), callbacks);
+    }
+
+    /// <summary>One gradient step on one batch, inside its own dispose scope.</summary>
+    private void TrainStep(Dataset data, Tensor? order, long start, long count, Optimizer optimizer, Loss loss,
+        IReadOnlyList<Parameter> variables, LossTracker tracker)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (xb, yb, wb) = data.Batch(order, start, count);
+        var prediction = forward(xb);
+        var value = loss.Call(yb, prediction, wb);
+        foreach (var v in variables)
+            v.grad = null;
+        value.backward();
+        optimizer.Step(variables);
+        tracker.Add(value.item<double>(), count);
+        using var _ = torch.no_grad();
+        var detached = prediction.detach();
+        foreach (var metric in _metrics)
+            metric.UpdateState(yb, detached, wb);
+    }
+
+    /// <summary>The evaluation loop shared by <see cref="Evaluate(Tensor, Tensor, int, int, Tensor?, IReadOnlyList{Callback}?)"/> and Fit's validation.</summary>
+    private Dictionary<string, double> RunEvaluation(Dataset data, int batchSize, CallbackList callbacks, Loss loss)
+    {
+        bool wasTraining = training;
+        eval();
+        try
+        {
+            ResetMetrics();
+            var tracker = new LossTracker();
+            callbacks.TestBegin(new Dictionary<string, double>());
+            int steps = data.Batches(batchSize);
+            using var _ = torch.no_grad();
+            for (int step = 0; step < steps; step++)
+            {
+                callbacks.TestBatchBegin(step, new Dictionary<string, double>());
+                using (var scope = torch.NewDisposeScope())
+                {
+                    long start = (long)step * batchSize;
+                    long count = Math.Min(batchSize, data.Count - start);
+                    var (xb, yb, wb) = data.Batch(null, start, count);
+                    var prediction = forward(xb);
+                    tracker.Add(loss.Call(yb, prediction, wb).item<double>(), count);
+                    foreach (var metric in _metrics)
+                        metric.UpdateState(yb, prediction, wb);
+                }
+                callbacks.TestBatchEnd(step, CurrentLogs(tracker, ""));
+            }
+            var logs = CurrentLogs(tracker, "");
+            callbacks.TestEnd(logs);
+            return logs;
+        }
+        finally
+        {
+            train(wasTraining);
+        }
+    }
+
+    private Dictionary<string, double> CurrentLogs(LossTracker tracker, string prefix)
+    {
+        var logs = new Dictionary<string, double>(StringComparer.Ordinal) { [prefix + "loss"] = tracker.Result };
+        foreach (var metric in _metrics)
+            logs[prefix + metric.Name] = metric.Result();
+        return logs;
+    }
+
+    private void ResetMetrics()
+    {
+        foreach (var metric in _metrics)
+            metric.ResetState();
+    }
+
+    private void train_mode() => train(true);
+
+    /// <summary>Keras's order: the progress bar first, the user's callbacks, the logger, the History last.</summary>
+    private CallbackList DefaultCallbacks(IReadOnlyList<Callback>? callbacks, int verbose, History? history, Dictionary<string, object> parameters)
+    {
+        var all = new List<Callback>();
+        if (verbose > 0 && callbacks?.OfType<ProgbarLogger>().Any() != true)
+            all.Add(new ProgbarLogger());
+        if (callbacks is not null)
+            all.AddRange(callbacks.Where(c => c is not null));
+        if (LoggerFactory is not null)
+            all.Add(new TrainingLog(LoggerFactory.CreateLogger("SeqSharp.Sequential")));
+        if (history is not null)
+            all.Add(history);
+        var list = new CallbackList(all);
+        list.Configure(this, parameters);
+        return list;
+    }
+
+    private (Optimizer Optimizer, Loss Loss) RequireCompiled(string method)
+    {
+        if (_optimizer is null)
+            throw new InvalidOperationException($"You must call Compile() before calling {method}().");
+        if (_loss is null)
+            throw new InvalidOperationException($"No loss to compute. Provide a loss argument in Compile() before calling {method}().");
+        return (_optimizer, _loss);
+    }
+
+    private static void RequirePositive(int batchSize, string name)
+    {
+        if (batchSize <= 0)
+            throw new ArgumentOutOfRangeException(name, batchSize, $"Expected a positive batch size. Received: {name}={batchSize}.");
+    }
+
+    private static void RequireVerbose(int verbose)
+    {
+        if (verbose is < 0 or > 2)
+            throw new ArgumentOutOfRangeException(nameof(verbose), verbose, $"Expected verbose 0 (silent), 1 (progress bar) or 2 (one line per epoch). Received: verbose={verbose}.");
+    }
+
+    /// <summary>Running mean of batch losses weighted by batch size (Keras's loss tracker).</summary>
+    private sealed class LossTracker
+    {
+        private double _sum;
+        private long _count;
+
+        public void Add(double value, long count)
+        {
+            _sum += value * count;
+            _count += count;
+        }
+
+        public double Result => _count == 0 ? double.NaN : _sum / _count;
+    }
+}
