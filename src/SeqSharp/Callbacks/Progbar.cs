@@ -24,7 +24,7 @@ internal sealed class Progbar
     private readonly TextWriter _output;
     private readonly bool _dynamic;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private TimeSpan _lastUpdate = TimeSpan.MinValue;
+    private TimeSpan? _lastUpdate;
     private TimeSpan? _afterFirstStep;
     private int _previousWidth;
 
@@ -34,6 +34,8 @@ internal sealed class Progbar
         _verbose = verbose;
         _output = output;
         _dynamic = dynamicDisplay;
+        // Redirected output gets no line until the interval has passed (or the bar finishes).
+        _lastUpdate = dynamicDisplay ? null : TimeSpan.Zero;
     }
 
     /// <summary>Shows progress after <paramref name="current"/> steps with the given values (shown as they are).</summary>
@@ -50,7 +52,7 @@ internal sealed class Progbar
         if (_verbose != 1)
             return;
         var minimum = _dynamic ? Interval : RedirectedInterval;
-        if (!finalize && now - _lastUpdate < minimum)
+        if (!finalize && _lastUpdate is { } last && now - last < minimum)
             return;
         _lastUpdate = now;
 

@@ -34,7 +34,7 @@ public sealed partial class Sequential
         var ys = y.to_type(dtype);
         RequireFinite(ys, yName);
 
-        long[] output = [samples, .. InferOutputShape(x.shape[1..])];
+        long[] output = [samples, .. InferOutputShape(x.shape[1..], samples)];
         ys = MatchTargets(ys, output, loss, yName);
 
         Tensor? weights = null;
@@ -42,7 +42,7 @@ public sealed partial class Sequential
         {
             weights = sampleWeight.to_type(dtype);
             int maxRank = Math.Max(1, output.Length - 1);
-            if (weights.dim() < 1 || weights.dim() > maxRank || !weights.shape.SequenceEqual(output[..weights.dim()]))
+            if (weights.dim() < 1 || weights.dim() > maxRank || !weights.shape.SequenceEqual(output[..(int)weights.dim()]))
                 throw new ArgumentException(
                     $"Expected sampleWeight of shape [{samples}] (or a prefix of the output shape {ShapeText.Format(output)} without its last axis). Received: {ShapeText.Format(sampleWeight.shape)}.",
                     nameof(sampleWeight));
@@ -104,12 +104,14 @@ public sealed partial class Sequential
     }
 
     /// <summary>The output sample shape for an input sample shape, checking every layer without building any.</summary>
-    private long[] InferOutputShape(long[] sampleShape)
+    /// <param name="sampleShape">The input shape without the batch axis.</param>
+    /// <param name="batch">The batch size shown in error messages (-1 when unknown).</param>
+    private long[] InferOutputShape(long[] sampleShape, long batch = -1)
     {
         var shape = sampleShape;
         foreach (var layer in _layers)
         {
-            layer.InputSpec.Check(layer.Name, [-1, .. shape]);
+            layer.InputSpec.Check(layer.Name, [batch, .. shape]);
             shape = layer.ComputeOutputShape(shape);
         }
         return shape;

@@ -53,9 +53,12 @@ public sealed partial class Sequential
         text.Append(" Total params: ").Append(WithSize(trainable + frozen)).Append('\n');
         text.Append(" Trainable params: ").Append(WithSize(trainable)).Append('\n');
         text.Append(" Non-trainable params: ").Append(WithSize(frozen)).Append('\n');
-        long optimizerParams = _optimizer?.Variables.Sum(v => v.numel()) ?? 0;
-        if (optimizerParams > 0)
-            text.Append(" Optimizer params: ").Append(WithSize(optimizerParams)).Append('\n');
+        if (_optimizer is { Built: true })
+        {
+            // As Keras: the iteration count and learning rate count too.
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            text.Append(" Optimizer params: ").Append(WithSize(_optimizer.Variables.Sum(v => v.numel()))).Append('\n');
+        }
         return text.ToString();
     }
 

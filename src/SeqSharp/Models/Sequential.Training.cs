@@ -107,7 +107,7 @@ public sealed partial class Sequential
         var all = PrepareData(x, y, sampleWeight, loss, "x", "y");
         if (classWeight is not null)
             all = WithClassWeights(all, classWeight);
-        Dataset train = all;
+        Dataset trainData = all;
         Dataset? validation = null;
         if (validationData is { } given)
         {
@@ -120,13 +120,13 @@ public sealed partial class Sequential
                 throw new ArgumentException(
                     $"Training data contains {all.Count} samples, which is not sufficient to split it into a validation and training set as specified by validationSplit={validationSplit}. Either provide more data, or a different value for validationSplit.",
                     nameof(validationSplit));
-            train = all.Slice(0, splitAt);
+            trainData = all.Slice(0, splitAt);
             validation = all.Slice(splitAt, all.Count - splitAt);
         }
         BuildFor(all.X);
 
         var history = new History();
-        int steps = train.Batches(batchSize);
+        int steps = trainData.Batches(batchSize);
         var list = DefaultCallbacks(callbacks, verbose, history, new Dictionary<string, object>
         {
             ["epochs"] = epochs,
@@ -143,19 +143,19 @@ public sealed partial class Sequential
         {
             for (int epoch = initialEpoch; epoch < epochs && !StopTraining; epoch++)
             {
-                train_mode();
+                train(true);
                 ResetMetrics();
                 var tracker = new LossTracker();
                 list.EpochBegin(epoch, new Dictionary<string, double>());
                 using (var epochScope = torch.NewDisposeScope())
                 {
-                    var order = shuffle ? torch.randperm(train.Count) : null;
+                    var order = shuffle ? torch.randperm(trainData.Count) : null;
                     for (int step = 0; step < steps; step++)
                     {
                         list.TrainBatchBegin(step, new Dictionary<string, double>());
                         long start = (long)step * batchSize;
-                        long count = Math.Min(batchSize, train.Count - start);
-                        TrainStep(train, order, start, count, optimizer, loss, variables, tracker);
+                        long count = Math.Min(batchSize, trainData.Count - start);
+                        TrainStep(trainData, order, start, count, optimizer, loss, variables, tracker);
                         list.TrainBatchEnd(step, CurrentLogs(tracker, ""));
                         if (StopTraining)
                             break;
@@ -242,7 +242,7 @@ public sealed partial class Sequential
             v.grad = null;
         value.backward();
         optimizer.Step(variables);
-        tracker.Add(value.item<double>(), count);
+        tracker.Add(value.ToDouble(), count);
         using var _ = torch.no_grad();
         var detached = prediction.detach();
         foreach (var metric in _metrics)
@@ -270,7 +270,7 @@ public sealed partial class Sequential
                     long count = Math.Min(batchSize, data.Count - start);
                     var (xb, yb, wb) = data.Batch(null, start, count);
                     var prediction = forward(xb);
-                    tracker.Add(loss.Call(yb, prediction, wb).item<double>(), count);
+                    tracker.Add(loss.Call(yb, prediction, wb).ToDouble(), count);
                     foreach (var metric in _metrics)
                         metric.UpdateState(yb, prediction, wb);
                 }
@@ -299,8 +299,6 @@ public sealed partial class Sequential
         foreach (var metric in _metrics)
             metric.ResetState();
     }
-
-    private void train_mode() => train(true);
 
     /// <summary>Keras's order: the progress bar first, the user's callbacks, the logger, the History last.</summary>
     private CallbackList DefaultCallbacks(IReadOnlyList<Callback>? callbacks, int verbose, History? history, Dictionary<string, object> parameters)

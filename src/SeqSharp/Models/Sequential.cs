@@ -141,7 +141,7 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
             throw new ArgumentException($"Predict needs inputs of rank >= 2 with at least one sample. Received shape {ShapeText.Format(x.shape)}.", nameof(x));
         if (_layers.Count == 0)
             throw new InvalidOperationException($"Model '{Name}' has no layers: call Add() first.");
-        InferOutputShape(x.shape[1..]);
+        InferOutputShape(x.shape[1..], x.shape[0]);
         EnsureBuilt(x);
 
         long samples = x.shape[0];

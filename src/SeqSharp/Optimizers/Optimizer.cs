@@ -115,6 +115,9 @@ public abstract class Optimizer
     /// <summary>The Keras class name, e.g. <c>Adam</c>.</summary>
     public virtual string ClassName => GetType().Name;
 
+    /// <summary>Whether the per-variable state exists (after <see cref="Build"/> or the first <see cref="Step"/>).</summary>
+    public bool Built => _built is not null;
+
     /// <summary>
     /// A snapshot of the optimizer's state, in Keras's order: the iteration count (an <c>int64</c>
     /// scalar), the learning rate (a <c>float64</c> scalar, only with a <see cref="ConstantSchedule"/>),
