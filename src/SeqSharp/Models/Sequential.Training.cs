@@ -78,7 +78,7 @@ public sealed partial class Sequential
     /// <param name="validationSplit">Fraction in [0, 1) of the samples, taken from the END of the data before any shuffling, held out for validation.</param>
     /// <param name="validationData">Validation inputs and targets; overrides <paramref name="validationSplit"/>.</param>
     /// <param name="shuffle">Reshuffle the training samples before every epoch.</param>
-    /// <param name="classWeight">Weights by class index, applied to each sample's loss (class = argmax of a one-hot target, else its value).</param>
+    /// <param name="classWeight">Weights by class index, applied to each training sample's loss (class = argmax of a one-hot target, else its value); not to the validation loss.</param>
     /// <param name="sampleWeight">Per-sample loss weights <c>(samples)</c> (or <c>(samples, timesteps)</c>).</param>
     /// <param name="initialEpoch">Epoch at which to start (to resume a previous run).</param>
     /// <returns>The per-epoch record of losses and metrics.</returns>
@@ -105,8 +105,6 @@ public sealed partial class Sequential
 
         using var dataScope = torch.NewDisposeScope();
         var all = PrepareData(x, y, sampleWeight, loss, "x", "y");
-        if (classWeight is not null)
-            all = WithClassWeights(all, classWeight);
         Dataset trainData = all;
         Dataset? validation = null;
         if (validationData is { } given)
@@ -123,6 +121,9 @@ public sealed partial class Sequential
             trainData = all.Slice(0, splitAt);
             validation = all.Slice(splitAt, all.Count - splitAt);
         }
+        // As Keras: class weights apply to the training batches only, never to the validation loss.
+        if (classWeight is not null)
+            trainData = WithClassWeights(trainData, classWeight);
         BuildFor(all.X);
 
         var history = new History();
