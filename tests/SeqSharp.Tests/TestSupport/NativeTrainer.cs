@@ -100,7 +100,7 @@ internal sealed class NativeTrainer
             foreach (var (w, _) in _weights)
                 w.sub_(w.grad! * learningRate);
         }
-        return loss.item<double>();
+        return loss.ToDouble();
     }
 
     /// <summary>
