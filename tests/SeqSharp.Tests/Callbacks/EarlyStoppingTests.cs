@@ -38,7 +38,7 @@ public class EarlyStoppingTests
     }
 
     [Fact]
-    public void OnEpochEnd_PatienceZero_StopsAtFirstNonImprovementButNeverAtEpochZero()
+    public void OnEpochEnd_PatienceZero_StopsAtFirstNonImprovement()
     {
         var model = TinyDense(3);
         var callback = Attach(Quiet(new EarlyStopping(patience: 0)), model);
