@@ -74,12 +74,12 @@ public sealed class TensorBoard : Callback
     /// <inheritdoc />
     public override void OnEpochEnd(int epoch, IDictionary<string, double> logs)
     {
-        var train = logs.Where(p => !p.Key.StartsWith("val_", StringComparison.Ordinal)).ToList();
+        var train = logs.Where(p => !p.Key.StartsWith("val_", StringComparison.Ordinal)).ToDictionary(StringComparer.Ordinal);
         var validation = logs.Where(p => p.Key.StartsWith("val_", StringComparison.Ordinal)).ToList();
         if (train.Count + validation.Count > 0)
         {
             if (Model?.Optimizer is { } optimizer)
-                train.Add(new("learning_rate", optimizer.LearningRate));
+                train["learning_rate"] = optimizer.LearningRate;   // once, even when a callback before logged it
             foreach (var (name, value) in train)
                 TrainWriter.add_scalar("epoch_" + name, (float)value, epoch, WallTime);
             foreach (var (name, value) in validation)

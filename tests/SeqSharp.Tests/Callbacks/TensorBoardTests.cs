@@ -73,6 +73,18 @@ public class TensorBoardTests
     }
 
     [Fact]
+    public void Fit_AfterReduceLROnPlateau_WritesTheRateOncePerEpoch()
+    {
+        using var folder = new TempFolder();
+        var model = TinyDense(8, learningRate: 0.3);
+        var (x, y) = Line(9, 4);
+        model.Fit(x, y, epochs: 2, verbose: 0, callbacks: [new ReduceLROnPlateau(monitor: "loss"), new TensorBoard(folder.Path)]);
+        var rates = Events(Path.Combine(folder.Path, "train")).Where(e => e.Tag == "epoch_learning_rate").ToList();
+        Assert.Equal([0L, 1L], rates.Select(e => e.Step));
+        Assert.All(rates, e => Assert.Equal(0.3f, e.Value));
+    }
+
+    [Fact]
     public void Fit_HistogramFreq_WritesEachWeightEveryNEpochs()
     {
         using var folder = new TempFolder();
