@@ -13,6 +13,9 @@ namespace SeqSharp.Callbacks;
 /// metrics; epoch logs add <c>val_</c>-prefixed validation values. A callback may add entries to
 /// the logs it receives (ReduceLROnPlateau adds <c>learning_rate</c>); callbacks later in the list,
 /// such as the <see cref="History"/>, see them. Epochs and batches are counted from 0.</para>
+/// <para>Hooks run inside the dispose scopes of <c>Fit</c>, <c>Evaluate</c> and <c>Predict</c>: a tensor a
+/// hook creates (say, <c>Model.GetWeights()</c> copies) is disposed when the call returns, or at the end of the
+/// epoch for batch hooks. Call <c>DetachFromDisposeScope()</c> on tensors to keep, and dispose them yourself.</para>
 /// </remarks>
 public abstract class Callback
 {

@@ -1,0 +1,171 @@
+using SeqSharp.Layers;
+using SeqSharp.Optimizers.Schedules;
+using SeqSharp.Saving;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SeqSharp;
+
+public sealed partial class Sequential
+{
+    /// <summary>
+    /// Saves the weights, and the optimizer's state when the model is compiled, to an HDF5 file in
+    /// Keras 3's <c>.weights.h5</c> layout (Keras <c>save_weights</c>), which Keras's
+    /// <c>model.load_weights</c> reads for an equivalent Keras model.
+    /// </summary>
+    /// <remarks>
+    /// <para>Layout: the model's (empty) <c>vars</c> group; <c>layers/&lt;key&gt;/vars/0</c>, <c>1</c>, ... for each
+    /// layer except the InputLayer, with keys from the class name in snake case, numbered per class
+    /// (<c>dense</c>, <c>dense_1</c>, ...); for recurrent layers an empty <c>layers/lstm/vars</c> and the
+    /// weights in <c>layers/lstm/cell/vars</c> (peepholes, a SeqSharp extension, as <c>vars/3</c>); the
+    /// optimizer at <c>optimizer/vars</c> in the order of <see cref="Optimizers.Optimizer.Variables"/>
+    /// (iterations as int64, the learning rate as float32 as Keras stores it, then the per-variable
+    /// state). Every <c>vars</c> group carries the owner's name as its <c>name</c> attribute.</para>
+    /// <para>The file is written under a temporary name in the same folder and moved into place once
+    /// complete, so a crash never leaves a half-written file where a good one was.</para>
+    /// </remarks>
+    /// <param name="path">The file to write (replaced if it exists); it must end in <c>.weights.h5</c>.</param>
+    /// <exception cref="ArgumentException">The name does not end in <c>.weights.h5</c>.</exception>
+    /// <exception cref="InvalidOperationException">The model is not built, so it has no weights.</exception>
+    /// <exception cref="IOException">The file cannot be written (e.g. its folder does not exist).</exception>
+    /// <example>
+    /// <code>
+    /// model.SaveWeights("run/best.weights.h5");
+    /// other.LoadWeights("run/best.weights.h5");   // same architecture
+    /// </code>
+    /// </example>
+    public void SaveWeights(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!path.EndsWith(".weights.h5", StringComparison.Ordinal))
+            throw new ArgumentException($"The filename must end in `.weights.h5`. Received: filepath={path}", nameof(path));
+        RequireBuiltWeights(nameof(SaveWeights));
+
+        using var scope = torch.NewDisposeScope();
+        var groups = WeightsLayout.Of(this)
+            .Select(g => (g.Path, g.Name, (IReadOnlyList<Tensor>)g.Variables.Cast<Tensor>().ToList()))
+            .ToList();
+        if (_optimizer is not null)
+        {
+            var state = _optimizer.Variables.ToList();
+            if (_optimizer.Schedule is ConstantSchedule)
+                state[1] = state[1].to_type(ScalarType.Float32);
+            groups.Add((WeightsLayout.OptimizerPath, _optimizer.Name, state));
+        }
+        WeightsWriter.Write(path, groups);
+    }
+
+    /// <summary>
+    /// Loads weights saved by <see cref="SaveWeights"/> or by Keras 3 (<c>.weights.h5</c>, or the
+    /// weights inside a <c>.keras</c> file) into this model, which must have the same layers
+    /// (Keras <c>load_weights</c>). Everything is read and checked before anything is written: on
+    /// any error the model and its optimizer are unchanged.
+    /// </summary>
+    /// <remarks>
+    /// <para>Layers are matched by position within their class, as Keras does (the first LSTM reads
+    /// <c>layers/lstm</c>, the second <c>layers/lstm_1</c>), never by layer name; groups of the file that no
+    /// layer of this model reads (say, a Dropout's empty group) are ignored, as in Keras.</para>
+    /// <para>When the model is compiled and the file holds optimizer state, the state is restored,
+    /// building the optimizer for the model's weights first if needed. As in Keras, optimizer state
+    /// of another size (another kind of optimizer) is skipped with a warning on the standard error.
+    /// A stored float32 learning rate that equals the current rate rounded to float32 keeps the
+    /// current, more precise value.</para>
+    /// </remarks>
+    /// <param name="path">A <c>.weights.h5</c> or <c>.keras</c> file.</param>
+    /// <exception cref="ArgumentException">The name ends in neither <c>.weights.h5</c> nor <c>.keras</c>.</exception>
+    /// <exception cref="InvalidOperationException">The model is not built.</exception>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The file is empty, truncated, corrupt or not a Keras weights file, or a layer's variables are
+    /// missing, of another number, or of another shape than this model's.
+    /// </exception>
+    public void LoadWeights(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!path.EndsWith(".weights.h5", StringComparison.Ordinal) && !path.EndsWith(".keras", StringComparison.Ordinal))
+            throw new ArgumentException(
+                $"File format not supported: filepath={path}. SeqSharp loads Keras 3 `.weights.h5` files and the weights inside `.keras` files.", nameof(path));
+        RequireBuiltWeights(nameof(LoadWeights));
+
+        using var scope = torch.NewDisposeScope();
+        using var reader = WeightsReader.Open(path);
+        var assignments = new List<(Parameter Target, Tensor Value)>();
+        foreach (var group in WeightsLayout.Of(this))
+        {
+            var stored = reader.Vars(group.VarsPath) ?? [];
+            if (stored.Count != group.Variables.Count)
+                throw new InvalidDataException(
+                    $"'{reader.Source}': {Capitalized(group.Owner)} expected {group.Variables.Count} variables, but received {stored.Count} variables during loading " +
+                    $"(group '{group.VarsPath}'). Expected shapes: [{string.Join(", ", group.Variables.Select(v => ShapeText.Format(v.shape)))}].");
+            for (int i = 0; i < stored.Count; i++)
+            {
+                if (!stored[i].Shape.SequenceEqual(group.Variables[i].shape))
+                    throw new InvalidDataException(
+                        $"'{reader.Source}': '{stored[i].Path}' (variable {i} of {group.Owner}) has shape {ShapeText.Format(stored[i].Shape)}; " +
+                        $"the model expects {ShapeText.Format(group.Variables[i].shape)}.");
+            }
+            for (int i = 0; i < stored.Count; i++)
+                assignments.Add((group.Variables[i], reader.Read(stored[i])));
+        }
+        var optimizerState = ReadOptimizerState(reader);
+
+        // Everything is read and checked; SetVariables is itself all-or-nothing, and copies cannot fail.
+        if (optimizerState is not null)
+        {
+            try
+            {
+                _optimizer!.SetVariables(optimizerState);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"'{reader.Source}': the optimizer state cannot be restored: {e.Message}", e);
+            }
+        }
+        using (torch.no_grad())
+        {
+            foreach (var (target, value) in assignments)
+                target.copy_(value);
+        }
+    }
+
+    /// <summary>The stored optimizer state, checked against this model's optimizer; null when there is none to restore.</summary>
+    private List<Tensor>? ReadOptimizerState(WeightsReader reader)
+    {
+        if (_optimizer is null)
+            return null;
+        var stored = reader.Vars(WeightsLayout.OptimizerPath + "/vars") ?? [];
+        if (!_optimizer.Built && stored.Count != _optimizer.Variables.Count)
+            _optimizer.Build(_layers.SelectMany(l => l.Weights).ToList());
+        var current = _optimizer.Variables;
+        if (stored.Count != current.Count)
+        {
+            Console.Error.WriteLine(
+                $"Warning: Skipping variable loading for optimizer '{_optimizer.Name}', because it has {current.Count} variables whereas the saved optimizer has {stored.Count} variables.");
+            return null;
+        }
+        for (int i = 0; i < stored.Count; i++)
+        {
+            if (!stored[i].Shape.SequenceEqual(current[i].shape))
+                throw new InvalidDataException(
+                    $"'{reader.Source}': '{stored[i].Path}' (variable {i} of optimizer '{_optimizer.Name}') has shape {ShapeText.Format(stored[i].Shape)}; " +
+                    $"the optimizer expects {ShapeText.Format(current[i].shape)}.");
+        }
+        var values = stored.Select(reader.Read).ToList();
+        if (_optimizer.Schedule is ConstantSchedule && values[1].dtype == ScalarType.Float32
+            && (float)values[1].ToDouble() == (float)_optimizer.LearningRate)
+        {
+            values[1] = torch.tensor(_optimizer.LearningRate, ScalarType.Float64);
+        }
+        return values;
+    }
+
+    private void RequireBuiltWeights(string method)
+    {
+        if (!Built)
+            throw new InvalidOperationException(
+                $"Model '{Name}' is not built, so it has no weights for {method}(): give its first layer an inputShape, call Build(), or run it on data first.");
+    }
+
+    private static string Capitalized(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
+}

@@ -1,0 +1,199 @@
+using System.Globalization;
+using System.IO.Compression;
+using PureHDF;
+using PureHDF.VOL.Native;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SeqSharp.Saving;
+
+/// <summary>One dataset of a <c>vars</c> group: its path, shape and stored element type.</summary>
+/// <param name="Path">The dataset's path in the file, e.g. <c>layers/dense/vars/0</c>.</param>
+/// <param name="Shape">The dataset's shape; empty for a scalar.</param>
+/// <param name="Dataset">The HDF5 dataset, read by <see cref="WeightsReader.Read"/>.</param>
+internal sealed record StoredVariable(string Path, long[] Shape, IH5Dataset Dataset);
+
+/// <summary>
+/// Reads the <c>vars</c> groups of a Keras 3 weights file (a <c>.weights.h5</c> file, or the
+/// <c>model.weights.h5</c> inside a <c>.keras</c> archive). Every failure of the HDF5 library on a
+/// truncated, corrupt or foreign file becomes an <see cref="InvalidDataException"/> naming the file.
+/// </summary>
+internal sealed class WeightsReader : IDisposable
+{
+    /// <summary>The HDF5 format signature, at offset 0 (or 512, 1024, ... after a user block).</summary>
+    private static readonly byte[] Signature = [0x89, (byte)'H', (byte)'D', (byte)'F', 0x0d, 0x0a, 0x1a, 0x0a];
+
+    /// <summary>The name of the weights file inside a <c>.keras</c> archive.</summary>
+    internal const string ArchiveEntry = "model.weights.h5";
+
+    private readonly Stream _stream;
+    private readonly NativeFile _file;
+
+    private WeightsReader(Stream stream, NativeFile file, string source)
+    {
+        _stream = stream;
+        _file = file;
+        Source = source;
+    }
+
+    /// <summary>Where the data comes from, for messages: the file path (and the archive entry).</summary>
+    public string Source { get; }
+
+    /// <summary>Opens a <c>.weights.h5</c> file, or the <c>model.weights.h5</c> inside a <c>.keras</c> archive.</summary>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="InvalidDataException">Not an HDF5 file, not a zip archive with model.weights.h5, or unreadable.</exception>
+    public static WeightsReader Open(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"No weights file at '{path}'.", path);
+        if (!path.EndsWith(".keras", StringComparison.Ordinal))
+            return Open(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read), path);
+
+        var memory = new MemoryStream();
+        try
+        {
+            using var archive = ZipFile.OpenRead(path);
+            var entry = archive.GetEntry(ArchiveEntry)
+                ?? throw new InvalidDataException($"'{path}' holds no {ArchiveEntry}: it is not a Keras 3 model file. Entries: {string.Join(", ", archive.Entries.Select(e => e.FullName))}.");
+            using var source = entry.Open();
+            source.CopyTo(memory);
+        }
+        catch (InvalidDataException e) when (e.Message.Contains(ArchiveEntry, StringComparison.Ordinal) is false)
+        {
+            memory.Dispose();
+            throw new InvalidDataException($"'{path}' is not a readable .keras archive (a zip file): {e.Message}", e);
+        }
+        catch
+        {
+            memory.Dispose();
+            throw;
+        }
+        memory.Position = 0;
+        return Open(memory, $"{path} ({ArchiveEntry})");
+    }
+
+    /// <summary>Opens HDF5 data from a seekable stream, which the reader then owns.</summary>
+    /// <exception cref="InvalidDataException">Not HDF5 data, or unreadable.</exception>
+    public static WeightsReader Open(Stream stream, string source)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        try
+        {
+            if (!HasSignature(stream))
+                throw new InvalidDataException(
+                    stream.Length == 0
+                        ? $"'{source}' is empty: expected an HDF5 weights file."
+                        : $"'{source}' is not an HDF5 file (no HDF5 signature found): expected a Keras .weights.h5 file.");
+            stream.Position = 0;
+            var file = Guard(source, () => H5File.Open(stream, leaveOpen: true));
+            return new WeightsReader(stream, file, source);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The datasets of the group <paramref name="varsPath"/> (e.g. <c>layers/dense/vars</c>), in the order
+    /// <c>0</c>, <c>1</c>, ...; null when the file has no such group.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The path is not a group, holds something other than datasets named 0..n-1, or is unreadable.</exception>
+    public IReadOnlyList<StoredVariable>? Vars(string varsPath) => Guard(Source, () =>
+    {
+        IH5Group group = _file;
+        foreach (var part in varsPath.Split('/'))
+        {
+            if (!group.LinkExists(part))
+                return null;
+            group = group.Get(part) as IH5Group
+                ?? throw new InvalidDataException($"'{Source}': '{varsPath}' should be a group of variables, but '{part}' is not a group.");
+        }
+        var datasets = new Dictionary<string, IH5Dataset>(StringComparer.Ordinal);
+        foreach (var child in group.Children())
+        {
+            datasets[child.Name] = child as IH5Dataset
+                ?? throw new InvalidDataException($"'{Source}': '{varsPath}/{child.Name}' should be a dataset, but it is a group.");
+        }
+        var result = new List<StoredVariable>(datasets.Count);
+        for (int i = 0; i < datasets.Count; i++)
+        {
+            string key = i.ToString(CultureInfo.InvariantCulture);
+            if (!datasets.TryGetValue(key, out var dataset))
+                throw new InvalidDataException(
+                    $"'{Source}': the variables in '{varsPath}' should be datasets named 0 to {datasets.Count - 1}. Found: {string.Join(", ", datasets.Keys.Order(StringComparer.Ordinal))}.");
+            result.Add(new StoredVariable($"{varsPath}/{key}", ShapeOf(dataset, $"{varsPath}/{key}"), dataset));
+        }
+        return result;
+    });
+
+    /// <summary>Reads a dataset as a CPU tensor of its stored shape: float32, float64 or int64.</summary>
+    /// <exception cref="InvalidDataException">Not numeric, or the data cannot be read (e.g. the file is truncated).</exception>
+    public Tensor Read(StoredVariable variable) => Guard(Source, () =>
+    {
+        var type = variable.Dataset.Type;
+        long count = variable.Shape.Aggregate(1L, (a, b) => a * b);
+        Tensor result = (type.Class, type.Size) switch
+        {
+            (H5DataTypeClass.FloatingPoint, 4) => torch.tensor(Checked(variable.Dataset.Read<float[]>(), count, variable), variable.Shape),
+            (H5DataTypeClass.FloatingPoint, 8) => torch.tensor(Checked(variable.Dataset.Read<double[]>(), count, variable), variable.Shape),
+            (H5DataTypeClass.FixedPoint, 8) => torch.tensor(Checked(variable.Dataset.Read<long[]>(), count, variable), variable.Shape),
+            (H5DataTypeClass.FixedPoint, 4) => torch.tensor(Checked(variable.Dataset.Read<int[]>(), count, variable), variable.Shape).to_type(ScalarType.Int64),
+            _ => throw new InvalidDataException(
+                $"'{Source}': '{variable.Path}' holds {type.Class} values of {type.Size} bytes; expected 32- or 64-bit floating-point or integer values."),
+        };
+        return result;
+    });
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _file.Dispose();
+        _stream.Dispose();
+    }
+
+    private T[] Checked<T>(T[] values, long count, StoredVariable variable) => values.LongLength == count
+        ? values
+        : throw new InvalidDataException($"'{Source}': '{variable.Path}' should hold {count} values for its shape; it holds {values.LongLength}.");
+
+    private long[] ShapeOf(IH5Dataset dataset, string path)
+    {
+        var space = dataset.Space;
+        return space.Type switch
+        {
+            H5DataspaceType.Scalar => [],
+            H5DataspaceType.Simple => space.Dimensions.Select(d => d <= long.MaxValue
+                ? (long)d
+                : throw new InvalidDataException($"'{Source}': '{path}' has an impossible size {d}.")).ToArray(),
+            _ => throw new InvalidDataException($"'{Source}': '{path}' holds no data (dataspace {space.Type})."),
+        };
+    }
+
+    private static bool HasSignature(Stream stream)
+    {
+        var buffer = new byte[Signature.Length];
+        for (long offset = 0; offset + Signature.Length <= stream.Length; offset = offset == 0 ? 512 : offset * 2)
+        {
+            stream.Position = offset;
+            stream.ReadExactly(buffer);
+            if (buffer.AsSpan().SequenceEqual(Signature))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>Runs a read, turning the HDF5 library's exceptions into <see cref="InvalidDataException"/>.</summary>
+    private static T Guard<T>(string source, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is not (InvalidDataException or OutOfMemoryException or OperationCanceledException))
+        {
+            throw new InvalidDataException($"'{source}' is truncated, corrupt or not a Keras weights file: {e.GetType().Name}: {e.Message}", e);
+        }
+    }
+}
