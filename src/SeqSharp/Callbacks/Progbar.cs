@@ -130,11 +130,12 @@ internal sealed class Progbar
         return text.ToString();
     }
 
-    /// <summary>Keras: four decimals, or scientific notation below 1e-3.</summary>
+    /// <summary>Keras: four decimals, or scientific notation up to 1e-3; <c>nan</c>, <c>inf</c>, <c>-inf</c> as Python prints them.</summary>
     internal static string FormatValue(double value) =>
-        Math.Abs(value) > 1e-3 || double.IsNaN(value) || double.IsInfinity(value)
-            ? value.ToString("0.0000", CultureInfo.InvariantCulture)
-            : value.ToString("0.0000e+00", CultureInfo.InvariantCulture);
+        double.IsNaN(value) ? "nan"
+        : double.IsInfinity(value) ? (value > 0 ? "inf" : "-inf")
+        : Math.Abs(value) > 1e-3 ? value.ToString("0.0000", CultureInfo.InvariantCulture)
+        : value.ToString("0.0000e+00", CultureInfo.InvariantCulture);
 
     /// <summary>Keras: whole seconds, else milliseconds, else microseconds per step.</summary>
     internal static string FormatTime(double seconds) =>

@@ -78,11 +78,14 @@ public sealed partial class Sequential
     /// <param name="validationSplit">Fraction in [0, 1) of the samples, taken from the END of the data before any shuffling, held out for validation.</param>
     /// <param name="validationData">Validation inputs and targets; overrides <paramref name="validationSplit"/>.</param>
     /// <param name="shuffle">Reshuffle the training samples before every epoch.</param>
-    /// <param name="classWeight">Weights by class index, applied to each sample's loss (class = argmax of a one-hot target, else its value).</param>
+    /// <param name="classWeight">Weights by class index, applied to each training sample's loss (class = argmax of a one-hot target, else its value); not to the validation loss.</param>
     /// <param name="sampleWeight">Per-sample loss weights <c>(samples)</c> (or <c>(samples, timesteps)</c>).</param>
     /// <param name="initialEpoch">Epoch at which to start (to resume a previous run).</param>
     /// <returns>The per-epoch record of losses and metrics.</returns>
-    /// <exception cref="InvalidOperationException"><see cref="Compile"/> was not called or no loss was given.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// <see cref="Compile"/> was not called or no loss was given, or the optimizer was built for other
+    /// variables (a layer's <c>Trainable</c> changed since: call <see cref="Compile"/> again).
+    /// </exception>
     /// <exception cref="ArgumentException">
     /// Mismatched sample counts, shapes that do not fit the model, NaN or infinite values, no samples,
     /// or a validation split that leaves no training sample. Nothing is changed when these are thrown.
@@ -105,8 +108,6 @@ public sealed partial class Sequential
 
         using var dataScope = torch.NewDisposeScope();
         var all = PrepareData(x, y, sampleWeight, loss, "x", "y");
-        if (classWeight is not null)
-            all = WithClassWeights(all, classWeight);
         Dataset trainData = all;
         Dataset? validation = null;
         if (validationData is { } given)
@@ -123,7 +124,15 @@ public sealed partial class Sequential
             trainData = all.Slice(0, splitAt);
             validation = all.Slice(splitAt, all.Count - splitAt);
         }
+        // As Keras: class weights apply to the training batches only, never to the validation loss.
+        if (classWeight is not null)
+            trainData = WithClassWeights(trainData, classWeight);
         BuildFor(all.X);
+        // As Keras: the optimizer is built for the trainable weights only, before training starts,
+        // so an optimizer built for other variables is refused before any callback runs.
+        var variables = _layers.SelectMany(l => l.TrainableWeights).ToList();
+        if (variables.Count > 0)
+            optimizer.Build(variables);
 
         var history = new History();
         int steps = trainData.Batches(batchSize);
@@ -133,7 +142,6 @@ public sealed partial class Sequential
             ["steps"] = steps,
             ["verbose"] = verbose,
         });
-        var variables = _layers.SelectMany(l => l.Weights).ToList();
 
         StopTraining = false;
         IDictionary<string, double> epochLogs = new Dictionary<string, double>();
@@ -238,10 +246,13 @@ public sealed partial class Sequential
         var (xb, yb, wb) = data.Batch(order, start, count);
         var prediction = forward(xb);
         var value = loss.Call(yb, prediction, wb);
-        foreach (var v in variables)
-            v.grad = null;
-        value.backward();
-        optimizer.Step(variables);
+        if (variables.Count > 0)
+        {
+            foreach (var v in variables)
+                v.grad = null;
+            value.backward();
+            optimizer.Step(variables);
+        }
         tracker.Add(value.ToDouble(), count);
         using var _ = torch.no_grad();
         var detached = prediction.detach();
