@@ -1,12 +1,11 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 using SeqSharp.Activations;
 
 namespace SeqSharp.Layers.Kernels;
 
 /// <summary>
-/// Managed, vectorised forms of the fusable activations and of their derivatives expressed through
-/// the activation's output, for the fused recurrent kernels.
+/// Span-level forms of the fusable activations (<see cref="IActivationOp"/>) selected by kind at run
+/// time: in-place application and the derivative expressed through the output.
 /// </summary>
 internal static class ActivationMath
 {
@@ -15,99 +14,73 @@ internal static class ActivationMath
     {
         switch (kind)
         {
-            case ActivationKind.Linear:
-                return;
-            case ActivationKind.Tanh:
-                TensorPrimitives.Tanh<T>(x, x);
-                return;
-            case ActivationKind.Sigmoid:
-                TensorPrimitives.Sigmoid<T>(x, x);
-                return;
-            case ActivationKind.Relu:
-                TensorPrimitives.Max<T>(x, T.Zero, x);
-                return;
-            case ActivationKind.Exponential:
-                TensorPrimitives.Exp<T>(x, x);
-                return;
-            default:
-                ApplyScalar(kind, x);
-                return;
-        }
-    }
-
-    private static void ApplyScalar<T>(ActivationKind kind, Span<T> x) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        T half = T.CreateTruncating(0.5), sixth = T.One / T.CreateTruncating(6);
-        T seluAlpha = T.CreateTruncating(ActivationRegistry.SeluAlpha), seluScale = T.CreateTruncating(ActivationRegistry.SeluScale);
-        for (int k = 0; k < x.Length; k++)
-        {
-            T v = x[k];
-            x[k] = kind switch
-            {
-                ActivationKind.HardSigmoid => T.Clamp(v * sixth + half, T.Zero, T.One),
-                ActivationKind.Elu => v > T.Zero ? v : T.Exp(v) - T.One,
-                ActivationKind.Selu => seluScale * (v > T.Zero ? v : seluAlpha * (T.Exp(v) - T.One)),
-                // log(1 + e^v) without overflow: max(v, 0) + log(1 + e^-|v|).
-                ActivationKind.Softplus => T.Max(v, T.Zero) + T.LogP1(T.Exp(-T.Abs(v))),
-                ActivationKind.Softsign => v / (T.One + T.Abs(v)),
-                _ => throw new InvalidOperationException($"Activation kind {kind} has no managed form."),
-            };
+            case ActivationKind.Linear: return;
+            case ActivationKind.Relu: Apply<T, ReluOp>(x); return;
+            case ActivationKind.Tanh: Apply<T, TanhOp>(x); return;
+            case ActivationKind.Sigmoid: Apply<T, SigmoidOp>(x); return;
+            case ActivationKind.HardSigmoid: Apply<T, HardSigmoidOp>(x); return;
+            case ActivationKind.Elu: Apply<T, EluOp>(x); return;
+            case ActivationKind.Selu: Apply<T, SeluOp>(x); return;
+            case ActivationKind.Softplus: Apply<T, SoftplusOp>(x); return;
+            case ActivationKind.Softsign: Apply<T, SoftsignOp>(x); return;
+            case ActivationKind.Exponential: Apply<T, ExponentialOp>(x); return;
+            default: throw new InvalidOperationException($"Activation kind {kind} has no managed form.");
         }
     }
 
     /// <summary>Multiplies <paramref name="grad"/> by f'(x), computed from y = f(x).</summary>
     public static void MultiplyByDerivative<T>(ActivationKind kind, ReadOnlySpan<T> y, Span<T> grad) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int k = 0;
-        if (Vector.IsHardwareAccelerated && kind is ActivationKind.Tanh or ActivationKind.Sigmoid or ActivationKind.Relu or ActivationKind.Exponential)
+        switch (kind)
         {
-            var one = Vector<T>.One;
-            var zero = Vector<T>.Zero;
-            int width = Vector<T>.Count;
-            for (; k <= y.Length - width; k += width)
-            {
-                var v = new Vector<T>(y[k..]);
-                var g = new Vector<T>(grad[k..]);
-                var d = kind switch
-                {
-                    ActivationKind.Tanh => one - v * v,
-                    ActivationKind.Sigmoid => v * (one - v),
-                    ActivationKind.Relu => Vector.ConditionalSelect(Vector.GreaterThan(v, zero), one, zero),
-                    _ => v,
-                };
-                (g * d).CopyTo(grad[k..]);
-            }
+            case ActivationKind.Linear: return;
+            case ActivationKind.Relu: MultiplyByDerivative<T, ReluOp>(y, grad); return;
+            case ActivationKind.Tanh: MultiplyByDerivative<T, TanhOp>(y, grad); return;
+            case ActivationKind.Sigmoid: MultiplyByDerivative<T, SigmoidOp>(y, grad); return;
+            case ActivationKind.HardSigmoid: MultiplyByDerivative<T, HardSigmoidOp>(y, grad); return;
+            case ActivationKind.Elu: MultiplyByDerivative<T, EluOp>(y, grad); return;
+            case ActivationKind.Selu: MultiplyByDerivative<T, SeluOp>(y, grad); return;
+            case ActivationKind.Softplus: MultiplyByDerivative<T, SoftplusOp>(y, grad); return;
+            case ActivationKind.Softsign: MultiplyByDerivative<T, SoftsignOp>(y, grad); return;
+            case ActivationKind.Exponential: MultiplyByDerivative<T, ExponentialOp>(y, grad); return;
+            default: throw new InvalidOperationException($"Activation kind {kind} has no managed derivative.");
         }
-        for (; k < y.Length; k++)
-            grad[k] *= Derivative(kind, y[k]);
     }
 
     /// <summary>f'(x) in terms of y = f(x).</summary>
-    public static T Derivative<T>(ActivationKind kind, T y) where T : unmanaged, IFloatingPointIeee754<T>
+    public static T Derivative<T>(ActivationKind kind, T y) where T : unmanaged, IFloatingPointIeee754<T> => kind switch
     {
-        switch (kind)
+        ActivationKind.Linear => LinearOp.Derivative(y),
+        ActivationKind.Relu => ReluOp.Derivative(y),
+        ActivationKind.Tanh => TanhOp.Derivative(y),
+        ActivationKind.Sigmoid => SigmoidOp.Derivative(y),
+        ActivationKind.HardSigmoid => HardSigmoidOp.Derivative(y),
+        ActivationKind.Elu => EluOp.Derivative(y),
+        ActivationKind.Selu => SeluOp.Derivative(y),
+        ActivationKind.Softplus => SoftplusOp.Derivative(y),
+        ActivationKind.Softsign => SoftsignOp.Derivative(y),
+        ActivationKind.Exponential => ExponentialOp.Derivative(y),
+        _ => throw new InvalidOperationException($"Activation kind {kind} has no managed derivative."),
+    };
+
+    private static void Apply<T, TOp>(Span<T> x) where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IActivationOp
+    {
+        int width = Vector<T>.Count, k = 0;
+        for (; k <= x.Length - width; k += width)
+            TOp.Apply(new Vector<T>(x[k..])).CopyTo(x[k..]);
+        for (; k < x.Length; k++)
+            x[k] = TOp.Apply(x[k]);
+    }
+
+    private static void MultiplyByDerivative<T, TOp>(ReadOnlySpan<T> y, Span<T> grad) where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IActivationOp
+    {
+        int width = Vector<T>.Count, k = 0;
+        for (; k <= y.Length - width; k += width)
         {
-            case ActivationKind.Linear: return T.One;
-            case ActivationKind.Tanh: return T.One - y * y;
-            case ActivationKind.Sigmoid: return y * (T.One - y);
-            case ActivationKind.Relu: return y > T.Zero ? T.One : T.Zero;
-            case ActivationKind.Exponential: return y;
-            case ActivationKind.HardSigmoid: return y > T.Zero && y < T.One ? T.One / T.CreateTruncating(6) : T.Zero;
-            case ActivationKind.Elu: return y > T.Zero ? T.One : y + T.One;
-            case ActivationKind.Selu:
-            {
-                T scale = T.CreateTruncating(ActivationRegistry.SeluScale);
-                return y > T.Zero ? scale : y + scale * T.CreateTruncating(ActivationRegistry.SeluAlpha);
-            }
-            // softplus'(x) = sigmoid(x) = 1 - e^-y.
-            case ActivationKind.Softplus: return T.One - T.Exp(-y);
-            // softsign'(x) = 1 / (1 + |x|)^2 = (1 - |y|)^2.
-            case ActivationKind.Softsign:
-            {
-                T r = T.One - T.Abs(y);
-                return r * r;
-            }
-            default: throw new InvalidOperationException($"Activation kind {kind} has no managed derivative.");
+            var g = new Vector<T>(grad[k..]) * TOp.Derivative(new Vector<T>(y[k..]));
+            g.CopyTo(grad[k..]);
         }
+        for (; k < y.Length; k++)
+            grad[k] *= TOp.Derivative(y[k]);
     }
 }

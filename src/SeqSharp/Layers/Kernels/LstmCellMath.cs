@@ -1,12 +1,12 @@
+using System.Collections.Concurrent;
 using System.Numerics;
-using System.Numerics.Tensors;
-using SeqSharp.Activations;
+using System.Runtime.CompilerServices;
 
 namespace SeqSharp.Layers.Kernels;
 
 /// <summary>
-/// The LSTM cell equations for one batch row, in managed code: the single place where the fused
-/// kernel's forward and backward arithmetic lives.
+/// The LSTM cell equations for one time step of a batch, in managed code: the single place where
+/// the fused kernel's forward and backward arithmetic lives.
 /// </summary>
 /// <remarks>
 /// Forward (Keras gate order i, f, c, o; peephole terms only with peepholes):
@@ -14,104 +14,184 @@ namespace SeqSharp.Layers.Kernels;
 /// i = σ(z_i + p_i ⊙ c_{t-1})    f = σ(z_f + p_f ⊙ c_{t-1})    g = act(z_c)
 /// c_t = f ⊙ c_{t-1} + i ⊙ g     o = σ(z_o + p_o ⊙ c_t)        h_t = o ⊙ act(c_t)
 /// </code>
-/// where <c>z = x_t W + h_{t-1} U + b</c> arrives pre-computed, σ is the recurrent activation.
+/// where <c>z = x_t W + h_{t-1} U + b</c> arrives pre-computed and σ is the recurrent activation.
+/// Each step is one pass over memory per row, vectorised, with the two activations compiled in
+/// (one specialisation per activation pair, created on first use).
 /// </remarks>
 internal static unsafe class LstmCellMath
 {
     /// <summary>
-    /// Evaluates one row in place: <paramref name="z"/> (4u pre-activations) becomes the activated
-    /// gates [i f g o]; writes <paramref name="c"/> and <paramref name="h"/>.
+    /// One step forward for <paramref name="rows"/> batch rows: <paramref name="gates"/> (rows × 4u
+    /// pre-activations) becomes the activated gates [i f g o]; writes <paramref name="c"/> and
+    /// <paramref name="h"/> (rows × u). <paramref name="peephole"/> is (3 × u) or null.
     /// </summary>
-    public static void Forward<T>(LstmFunctionOptions options, int units, Span<T> z, ReadOnlySpan<T> cPrevious, Span<T> c, Span<T> h, T* peephole)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var i = z[..units];
-        var f = z.Slice(units, units);
-        var g = z.Slice(2 * units, units);
-        var o = z.Slice(3 * units, units);
-        if (peephole != null)
-        {
-            TensorPrimitives.FusedMultiplyAdd(cPrevious, new ReadOnlySpan<T>(peephole, units), i, i);
-            TensorPrimitives.FusedMultiplyAdd(cPrevious, new ReadOnlySpan<T>(peephole + units, units), f, f);
-        }
-        ActivationMath.Apply(options.RecurrentActivation, z[..(2 * units)]);
-        ActivationMath.Apply(options.Activation, g);
-        TensorPrimitives.Multiply(f, cPrevious, c);
-        TensorPrimitives.FusedMultiplyAdd(i, g, c, c);
-        if (peephole != null)
-            TensorPrimitives.FusedMultiplyAdd(c, new ReadOnlySpan<T>(peephole + 2 * units, units), o, o);
-        ActivationMath.Apply(options.RecurrentActivation, o);
-        c.CopyTo(h);
-        ActivationMath.Apply(options.Activation, h);
-        TensorPrimitives.Multiply(h, o, h);
-    }
+    public delegate void StepForward<T>(T* gates, T* cPrevious, T* c, T* h, T* peephole, int rows, int units) where T : unmanaged;
 
     /// <summary>
-    /// Back-propagates one row of one step.
+    /// One step backward for <paramref name="rows"/> batch rows. In: the step's activated gates, c_t,
+    /// c_{t-1}, dL/dh_t from the output and from step t+1 (<c>dz_{t+1} Uᵀ</c>), dL/dc_t. Out:
+    /// dL/dz_t into <paramref name="gradGates"/>, dL/dc_{t-1} into <paramref name="gradCell"/>, and
+    /// the peephole gradients accumulated into <paramref name="gradPeephole"/> (when not null).
     /// </summary>
-    /// <param name="options">The activations.</param>
-    /// <param name="units">u.</param>
-    /// <param name="gates">The step's activated gates [i f g o] (4u).</param>
-    /// <param name="c">c_t.</param>
-    /// <param name="cPrevious">c_{t-1}.</param>
-    /// <param name="gradOutput">dL/dh_t from the layer's output.</param>
-    /// <param name="gradRecurrent">dL/dh_t from step t+1 (already <c>dz_{t+1} U^T</c>).</param>
-    /// <param name="gradCell">In: dL/dc_t from step t+1. Out: dL/dc_{t-1}.</param>
-    /// <param name="gradGates">Out: dL/dz_t (4u), the pre-activation gradients.</param>
-    /// <param name="peephole">The (3, u) peephole weights, or null.</param>
-    /// <param name="gradPeephole">Accumulates dL/dpeephole, or null.</param>
-    /// <param name="scratch">At least 2u elements of working space.</param>
-    public static void Backward<T>(LstmFunctionOptions options, int units, ReadOnlySpan<T> gates, ReadOnlySpan<T> c, ReadOnlySpan<T> cPrevious,
-        ReadOnlySpan<T> gradOutput, ReadOnlySpan<T> gradRecurrent, Span<T> gradCell, Span<T> gradGates, T* peephole, T* gradPeephole, Span<T> scratch)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    public delegate void StepBackward<T>(T* gates, T* c, T* cPrevious, T* gradOutput, T* gradRecurrent, T* gradCell, T* gradGates,
+        T* peephole, T* gradPeephole, int rows, int units) where T : unmanaged;
+
+    private static readonly ConcurrentDictionary<(Type, LstmFunctionOptions), Delegate> Forwards = new();
+    private static readonly ConcurrentDictionary<(Type, LstmFunctionOptions), Delegate> Backwards = new();
+
+    /// <summary>The forward step specialised for the options' activations.</summary>
+    public static StepForward<T> Forward<T>(LstmFunctionOptions options) where T : unmanaged, IFloatingPointIeee754<T> =>
+        (StepForward<T>)Forwards.GetOrAdd((typeof(T), options), key => Specialise<StepForward<T>>(nameof(ForwardStep), key.Item2));
+
+    /// <summary>The backward step specialised for the options' activations.</summary>
+    public static StepBackward<T> Backward<T>(LstmFunctionOptions options) where T : unmanaged, IFloatingPointIeee754<T> =>
+        (StepBackward<T>)Backwards.GetOrAdd((typeof(T), options), key => Specialise<StepBackward<T>>(nameof(BackwardStep), key.Item2));
+
+    private static TDelegate Specialise<TDelegate>(string method, LstmFunctionOptions options) where TDelegate : Delegate
     {
-        var i = gates[..units];
-        var f = gates.Slice(units, units);
-        var g = gates.Slice(2 * units, units);
-        var o = gates.Slice(3 * units, units);
-        var di = gradGates[..units];
-        var df = gradGates.Slice(units, units);
-        var dg = gradGates.Slice(2 * units, units);
-        var dO = gradGates.Slice(3 * units, units);
-        var actC = scratch[..units];
-        var dh = scratch.Slice(units, units);
+        var elementType = typeof(TDelegate).GetGenericArguments()[0];
+        return typeof(LstmCellMath).GetMethod(method, System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+            .MakeGenericMethod(elementType, ActivationOps.For(options.Activation), ActivationOps.For(options.RecurrentActivation))
+            .CreateDelegate<TDelegate>();
+    }
 
-        c.CopyTo(actC);
-        ActivationMath.Apply(options.Activation, actC);
-        TensorPrimitives.Add(gradOutput, gradRecurrent, dh);
-
-        // Output gate: h = o ⊙ act(c).
-        TensorPrimitives.Multiply(dh, actC, dO);
-        ActivationMath.MultiplyByDerivative(options.RecurrentActivation, o, dO);
-
-        // Cell: the gradient from h through act(c), plus the output peephole, plus the future's.
-        TensorPrimitives.Multiply(dh, o, dh);
-        ActivationMath.MultiplyByDerivative(options.Activation, actC, dh);
-        TensorPrimitives.Add(gradCell, dh, gradCell);
-        if (peephole != null)
+    private static void ForwardStep<T, TAct, TRec>(T* gates, T* cPrevious, T* c, T* h, T* peephole, int rows, int units)
+        where T : unmanaged, IFloatingPointIeee754<T> where TAct : struct, IActivationOp where TRec : struct, IActivationOp
+    {
+        int width = Vector<T>.Count;
+        T* pi = peephole, pf = peephole + units, po = peephole + 2 * units;
+        for (int row = 0; row < rows; row++)
         {
-            TensorPrimitives.FusedMultiplyAdd(dO, new ReadOnlySpan<T>(peephole + 2 * units, units), gradCell, gradCell);
-            var dpo = new Span<T>(gradPeephole + 2 * units, units);
-            TensorPrimitives.FusedMultiplyAdd(dO, c, dpo, dpo);
-        }
-
-        // c = f ⊙ c_prev + i ⊙ g.
-        TensorPrimitives.Multiply(gradCell, g, di);
-        ActivationMath.MultiplyByDerivative(options.RecurrentActivation, i, di);
-        TensorPrimitives.Multiply(gradCell, cPrevious, df);
-        ActivationMath.MultiplyByDerivative(options.RecurrentActivation, f, df);
-        TensorPrimitives.Multiply(gradCell, i, dg);
-        ActivationMath.MultiplyByDerivative(options.Activation, g, dg);
-
-        TensorPrimitives.Multiply(gradCell, f, gradCell);
-        if (peephole != null)
-        {
-            TensorPrimitives.FusedMultiplyAdd(di, new ReadOnlySpan<T>(peephole, units), gradCell, gradCell);
-            TensorPrimitives.FusedMultiplyAdd(df, new ReadOnlySpan<T>(peephole + units, units), gradCell, gradCell);
-            var dpi = new Span<T>(gradPeephole, units);
-            var dpf = new Span<T>(gradPeephole + units, units);
-            TensorPrimitives.FusedMultiplyAdd(di, cPrevious, dpi, dpi);
-            TensorPrimitives.FusedMultiplyAdd(df, cPrevious, dpf, dpf);
+            T* zi = gates + (long)row * 4 * units, zf = zi + units, zg = zf + units, zo = zg + units;
+            T* cp = cPrevious + (long)row * units, cn = c + (long)row * units, hn = h + (long)row * units;
+            int k = 0;
+            for (; k <= units - width; k += width)
+            {
+                var cPrev = Load(cp + k);
+                var ai = Load(zi + k);
+                var af = Load(zf + k);
+                if (peephole != null)
+                {
+                    ai += Load(pi + k) * cPrev;
+                    af += Load(pf + k) * cPrev;
+                }
+                var i = TRec.Apply(ai);
+                var f = TRec.Apply(af);
+                var g = TAct.Apply(Load(zg + k));
+                var cell = f * cPrev + i * g;
+                var ao = Load(zo + k);
+                if (peephole != null)
+                    ao += Load(po + k) * cell;
+                var o = TRec.Apply(ao);
+                Store(zi + k, i);
+                Store(zf + k, f);
+                Store(zg + k, g);
+                Store(zo + k, o);
+                Store(cn + k, cell);
+                Store(hn + k, o * TAct.Apply(cell));
+            }
+            for (; k < units; k++)
+            {
+                T cPrev = cp[k];
+                T i = TRec.Apply(peephole != null ? zi[k] + pi[k] * cPrev : zi[k]);
+                T f = TRec.Apply(peephole != null ? zf[k] + pf[k] * cPrev : zf[k]);
+                T g = TAct.Apply(zg[k]);
+                T cell = f * cPrev + i * g;
+                T o = TRec.Apply(peephole != null ? zo[k] + po[k] * cell : zo[k]);
+                zi[k] = i;
+                zf[k] = f;
+                zg[k] = g;
+                zo[k] = o;
+                cn[k] = cell;
+                hn[k] = o * TAct.Apply(cell);
+            }
         }
     }
+
+    private static void BackwardStep<T, TAct, TRec>(T* gates, T* c, T* cPrevious, T* gradOutput, T* gradRecurrent, T* gradCell, T* gradGates,
+        T* peephole, T* gradPeephole, int rows, int units)
+        where T : unmanaged, IFloatingPointIeee754<T> where TAct : struct, IActivationOp where TRec : struct, IActivationOp
+    {
+        int width = Vector<T>.Count;
+        T* pi = peephole, pf = peephole + units, po = peephole + 2 * units;
+        T* dpi = gradPeephole, dpf = gradPeephole + units, dpo = gradPeephole + 2 * units;
+        for (int row = 0; row < rows; row++)
+        {
+            long gateRow = (long)row * 4 * units, stateRow = (long)row * units;
+            T* gi = gates + gateRow, gf = gi + units, gg = gf + units, go = gg + units;
+            T* di = gradGates + gateRow, df = di + units, dg = df + units, dO = dg + units;
+            T* cn = c + stateRow, cp = cPrevious + stateRow, dhOut = gradOutput + stateRow, dhRec = gradRecurrent + stateRow, dc = gradCell + stateRow;
+            int k = 0;
+            for (; k <= units - width; k += width)
+            {
+                var i = Load(gi + k);
+                var f = Load(gf + k);
+                var g = Load(gg + k);
+                var o = Load(go + k);
+                var cell = Load(cn + k);
+                var cPrev = Load(cp + k);
+                var actC = TAct.Apply(cell);
+                var dh = Load(dhOut + k) + Load(dhRec + k);
+
+                // h = o ⊙ act(c)
+                var dzo = dh * actC * TRec.Derivative(o);
+                var dCell = Load(dc + k) + dh * o * TAct.Derivative(actC);
+                if (peephole != null)
+                {
+                    dCell += dzo * Load(po + k);
+                    Store(dpo + k, Load(dpo + k) + dzo * cell);
+                }
+                // c = f ⊙ c_prev + i ⊙ g
+                var dzi = dCell * g * TRec.Derivative(i);
+                var dzf = dCell * cPrev * TRec.Derivative(f);
+                var dzg = dCell * i * TAct.Derivative(g);
+                var dcPrev = dCell * f;
+                if (peephole != null)
+                {
+                    dcPrev += dzi * Load(pi + k) + dzf * Load(pf + k);
+                    Store(dpi + k, Load(dpi + k) + dzi * cPrev);
+                    Store(dpf + k, Load(dpf + k) + dzf * cPrev);
+                }
+                Store(di + k, dzi);
+                Store(df + k, dzf);
+                Store(dg + k, dzg);
+                Store(dO + k, dzo);
+                Store(dc + k, dcPrev);
+            }
+            for (; k < units; k++)
+            {
+                T i = gi[k], f = gf[k], g = gg[k], o = go[k], cell = cn[k], cPrev = cp[k];
+                T actC = TAct.Apply(cell);
+                T dh = dhOut[k] + dhRec[k];
+                T dzo = dh * actC * TRec.Derivative(o);
+                T dCell = dc[k] + dh * o * TAct.Derivative(actC);
+                if (peephole != null)
+                {
+                    dCell += dzo * po[k];
+                    dpo[k] += dzo * cell;
+                }
+                T dzi = dCell * g * TRec.Derivative(i);
+                T dzf = dCell * cPrev * TRec.Derivative(f);
+                T dzg = dCell * i * TAct.Derivative(g);
+                T dcPrev = dCell * f;
+                if (peephole != null)
+                {
+                    dcPrev += dzi * pi[k] + dzf * pf[k];
+                    dpi[k] += dzi * cPrev;
+                    dpf[k] += dzf * cPrev;
+                }
+                di[k] = dzi;
+                df[k] = dzf;
+                dg[k] = dzg;
+                dO[k] = dzo;
+                dc[k] = dcPrev;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<T> Load<T>(T* p) where T : unmanaged => Unsafe.ReadUnaligned<Vector<T>>(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<T>(T* p, Vector<T> v) where T : unmanaged => Unsafe.WriteUnaligned(p, v);
 }

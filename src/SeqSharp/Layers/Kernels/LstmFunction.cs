@@ -32,29 +32,45 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         var recurrent = (Tensor)vars[2];
         var bias = vars[3] as Tensor;
         var peephole = vars[4] as Tensor;
-        var h0 = ((Tensor)vars[5]).contiguous();
-        var c0 = ((Tensor)vars[6]).contiguous();
         var options = (LstmFunctionOptions)vars[7];
+        var run = Run(x, kernel, recurrent, bias, peephole, (Tensor)vars[5], (Tensor)vars[6], options);
 
+        // Absent optional tensors are saved as empty placeholders: a saved null cannot be unpacked.
+        ctx.save_for_backward([run.XSteps, kernel, recurrent, run.Gates, run.Hidden, run.Cells, run.H0, run.C0, run.Peephole ?? torch.empty(0)]);
+        ctx.save_data("options", options);
+        ctx.save_data("hasBias", bias is not null);
+        ctx.save_data("hasPeephole", peephole is not null);
+        return [run.Hidden, run.Cells[run.Cells.shape[0] - 1]];
+    }
+
+    /// <summary>
+    /// The forward pass without an autograd node, for inference: returns every hidden state,
+    /// time-major, and the last cell state. The arguments are those of the function.
+    /// </summary>
+    public static (Tensor Hidden, Tensor LastCell) Infer(Tensor x, Tensor kernel, Tensor recurrent, Tensor? bias, Tensor? peephole,
+        Tensor h0, Tensor c0, LstmFunctionOptions options)
+    {
+        var run = Run(x, kernel, recurrent, bias, peephole, h0, c0, options);
+        return (run.Hidden, run.Cells[run.Cells.shape[0] - 1]);
+    }
+
+    private sealed record Forwarded(Tensor XSteps, Tensor Gates, Tensor Hidden, Tensor Cells, Tensor H0, Tensor C0, Tensor? Peephole);
+
+    private static Forwarded Run(Tensor x, Tensor kernel, Tensor recurrent, Tensor? bias, Tensor? peephole, Tensor h0, Tensor c0, LstmFunctionOptions options)
+    {
         long batch = x.shape[0], steps = x.shape[1], features = x.shape[2], units = recurrent.shape[0];
         var xSteps = x.transpose(0, 1).contiguous().view(steps * batch, features);
         var gates = (bias is null ? xSteps.mm(kernel) : torch.addmm(bias, xSteps, kernel, 1, 1)).view(steps, batch, 4 * units);
         var hidden = torch.empty(new[] { steps, batch, units }, x.dtype);
         var cells = torch.empty(new[] { steps, batch, units }, x.dtype);
+        h0 = h0.contiguous();
+        c0 = c0.contiguous();
         var peepholes = peephole?.contiguous();
-
         if (x.dtype == ScalarType.Float64)
             Forward<double>(options, gates, recurrent, hidden, cells, h0, c0, peepholes);
         else
             Forward<float>(options, gates, recurrent, hidden, cells, h0, c0, peepholes);
-
-        var lastCell = cells[steps - 1].clone();
-        // Absent optional tensors are saved as empty placeholders: a saved null cannot be unpacked.
-        ctx.save_for_backward([xSteps, kernel, recurrent, gates, hidden, cells, h0, c0, peepholes ?? torch.empty(0)]);
-        ctx.save_data("options", options);
-        ctx.save_data("hasBias", bias is not null);
-        ctx.save_data("hasPeephole", peephole is not null);
-        return [hidden, lastCell];
+        return new Forwarded(xSteps, gates, hidden, cells, h0, c0, peepholes);
     }
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> gradOutputs)
@@ -71,12 +87,11 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         var gradGates = torch.empty_like(gates);
         var gradRecurrentState = torch.zeros(new[] { batch, units }, gates.dtype);
         var gradPeephole = peephole is null ? null : torch.zeros_like(peephole);
-        var recurrentT = recurrent.t();
 
         if (gates.dtype == ScalarType.Float64)
-            Backward<double>(options, gates, cells, c0, hidden, gradHidden, gradCell, gradGates, gradRecurrentState, recurrentT, peephole, gradPeephole);
+            Backward<double>(options, gates, cells, c0, hidden, gradHidden, gradCell, gradGates, gradRecurrentState, recurrent, peephole, gradPeephole);
         else
-            Backward<float>(options, gates, cells, c0, hidden, gradHidden, gradCell, gradGates, gradRecurrentState, recurrentT, peephole, gradPeephole);
+            Backward<float>(options, gates, cells, c0, hidden, gradHidden, gradCell, gradGates, gradRecurrentState, recurrent, peephole, gradPeephole);
 
         var gradGates2d = gradGates.view(steps * batch, 4 * units);
         var gradX = gradGates2d.mm(kernel.t()).view(steps, batch, features).transpose(0, 1);
@@ -94,65 +109,64 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
     private static unsafe void Forward<T>(LstmFunctionOptions options, Tensor gates, Tensor recurrent, Tensor hidden, Tensor cells,
         Tensor h0, Tensor c0, Tensor? peephole) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        long steps = gates.shape[0], batch = gates.shape[1];
-        int units = (int)recurrent.shape[0];
+        long steps = gates.shape[0];
+        int batch = (int)gates.shape[1], units = (int)recurrent.shape[0];
+        var step = LstmCellMath.Forward<T>(options);
         T* g = TensorMemory.Pointer<T>(gates), h = TensorMemory.Pointer<T>(hidden), c = TensorMemory.Pointer<T>(cells);
-        T* cStart = TensorMemory.Pointer<T>(c0);
+        T* cStart = TensorMemory.Pointer<T>(c0), hStart = TensorMemory.Pointer<T>(h0), u = TensorMemory.Pointer<T>(recurrent);
         T* p = peephole is null ? null : TensorMemory.Pointer<T>(peephole);
         long gateStride = 4L * units * batch, stateStride = (long)units * batch;
+        bool direct = Blas.Available;
 
         for (long t = 0; t < steps; t++)
         {
-            using (var step = gates[t])
-            using (var previous = t == 0 ? h0.alias() : hidden[t - 1])
-                step.addmm_(previous, recurrent, 1, 1);
-
-            T* cPrevious = t == 0 ? cStart : c + (t - 1) * stateStride;
-            for (long b = 0; b < batch; b++)
+            // z_t += h_{t-1} U: all four gates in one product.
+            if (direct)
             {
-                long row = b * units;
-                LstmCellMath.Forward(options, units,
-                    new Span<T>(g + t * gateStride + 4 * row, 4 * units),
-                    new ReadOnlySpan<T>(cPrevious + row, units),
-                    new Span<T>(c + t * stateStride + row, units),
-                    new Span<T>(h + t * stateStride + row, units),
-                    p);
+                T* hPrevious = t == 0 ? hStart : h + (t - 1) * stateStride;
+                Blas.Gemm(false, false, batch, 4 * units, units, T.One, hPrevious, units, u, 4 * units, T.One, g + t * gateStride, 4 * units);
             }
+            else
+            {
+                using var z = gates[t];
+                using var previous = t == 0 ? h0.alias() : hidden[t - 1];
+                z.addmm_(previous, recurrent, 1, 1);
+            }
+            T* cPrevious = t == 0 ? cStart : c + (t - 1) * stateStride;
+            step(g + t * gateStride, cPrevious, c + t * stateStride, h + t * stateStride, p, batch, units);
         }
     }
 
     private static unsafe void Backward<T>(LstmFunctionOptions options, Tensor gates, Tensor cells, Tensor c0, Tensor hidden,
-        Tensor gradHidden, Tensor gradCell, Tensor gradGates, Tensor gradRecurrentState, Tensor recurrentT,
+        Tensor gradHidden, Tensor gradCell, Tensor gradGates, Tensor gradRecurrentState, Tensor recurrent,
         Tensor? peephole, Tensor? gradPeephole) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        long steps = gates.shape[0], batch = gates.shape[1];
-        int units = (int)hidden.shape[2];
+        long steps = gates.shape[0];
+        int batch = (int)gates.shape[1], units = (int)hidden.shape[2];
+        var step = LstmCellMath.Backward<T>(options);
         T* g = TensorMemory.Pointer<T>(gates), c = TensorMemory.Pointer<T>(cells), cStart = TensorMemory.Pointer<T>(c0);
         T* dh = TensorMemory.Pointer<T>(gradHidden), dc = TensorMemory.Pointer<T>(gradCell);
         T* dg = TensorMemory.Pointer<T>(gradGates), dhRec = TensorMemory.Pointer<T>(gradRecurrentState);
-        T* p = peephole is null ? null : TensorMemory.Pointer<T>(peephole!);
-        T* dp = gradPeephole is null ? null : TensorMemory.Pointer<T>(gradPeephole!);
+        T* p = peephole is null ? null : TensorMemory.Pointer<T>(peephole);
+        T* dp = gradPeephole is null ? null : TensorMemory.Pointer<T>(gradPeephole);
         long gateStride = 4L * units * batch, stateStride = (long)units * batch;
-        var scratch = new T[4 * units];
+        bool direct = Blas.Available;
+        T* u = direct ? TensorMemory.Pointer<T>(recurrent) : null;
 
         for (long t = steps - 1; t >= 0; t--)
         {
             T* cPrevious = t == 0 ? cStart : c + (t - 1) * stateStride;
-            for (long b = 0; b < batch; b++)
+            step(g + t * gateStride, c + t * stateStride, cPrevious, dh + t * stateStride, dhRec, dc, dg + t * gateStride, p, dp, batch, units);
+            // dL/dh_{t-1} from this step: dz_t Uᵀ.
+            if (direct)
             {
-                long row = b * units;
-                LstmCellMath.Backward(options, units,
-                    new ReadOnlySpan<T>(g + t * gateStride + 4 * row, 4 * units),
-                    new ReadOnlySpan<T>(c + t * stateStride + row, units),
-                    new ReadOnlySpan<T>(cPrevious + row, units),
-                    new ReadOnlySpan<T>(dh + t * stateStride + row, units),
-                    new Span<T>(dhRec + row, units),
-                    new Span<T>(dc + row, units),
-                    new Span<T>(dg + t * gateStride + 4 * row, 4 * units),
-                    p, dp, scratch);
+                Blas.Gemm(false, true, batch, units, 4 * units, T.One, dg + t * gateStride, 4 * units, u, 4 * units, T.Zero, dhRec, units);
             }
-            using var stepGrad = gradGates[t];
-            gradRecurrentState.addmm_(stepGrad, recurrentT, 0, 1);
+            else
+            {
+                using var stepGrad = gradGates[t];
+                gradRecurrentState.addmm_(stepGrad, recurrent.t(), 0, 1);
+            }
         }
     }
 }

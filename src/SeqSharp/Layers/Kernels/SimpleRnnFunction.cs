@@ -28,20 +28,28 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
         var bias = vars[3] as Tensor;
         var h0 = ((Tensor)vars[4]).contiguous();
         var activation = (ActivationKind)vars[5];
-
-        long batch = x.shape[0], steps = x.shape[1], features = x.shape[2], units = recurrent.shape[0];
-        var xSteps = x.transpose(0, 1).contiguous().view(steps * batch, features);
-        var hidden = (bias is null ? xSteps.mm(kernel) : torch.addmm(bias, xSteps, kernel, 1, 1)).view(steps, batch, units);
-
-        if (x.dtype == ScalarType.Float64)
-            Forward<double>(activation, hidden, recurrent, h0);
-        else
-            Forward<float>(activation, hidden, recurrent, h0);
+        var (xSteps, hidden) = Run(x, kernel, recurrent, bias, h0, activation);
 
         ctx.save_for_backward([xSteps, kernel, recurrent, hidden, h0]);
         ctx.save_data("activation", activation);
         ctx.save_data("hasBias", bias is not null);
         return [hidden];
+    }
+
+    /// <summary>The forward pass without an autograd node, for inference: every hidden state, time-major.</summary>
+    public static Tensor Infer(Tensor x, Tensor kernel, Tensor recurrent, Tensor? bias, Tensor h0, ActivationKind activation) =>
+        Run(x, kernel, recurrent, bias, h0.contiguous(), activation).Hidden;
+
+    private static (Tensor XSteps, Tensor Hidden) Run(Tensor x, Tensor kernel, Tensor recurrent, Tensor? bias, Tensor h0, ActivationKind activation)
+    {
+        long batch = x.shape[0], steps = x.shape[1], features = x.shape[2], units = recurrent.shape[0];
+        var xSteps = x.transpose(0, 1).contiguous().view(steps * batch, features);
+        var hidden = (bias is null ? xSteps.mm(kernel) : torch.addmm(bias, xSteps, kernel, 1, 1)).view(steps, batch, units);
+        if (x.dtype == ScalarType.Float64)
+            Forward<double>(activation, hidden, recurrent, h0);
+        else
+            Forward<float>(activation, hidden, recurrent, h0);
+        return (xSteps, hidden);
     }
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> gradOutputs)
@@ -54,12 +62,11 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
         long steps = hidden.shape[0], batch = hidden.shape[1], units = hidden.shape[2], features = xSteps.shape[1];
         var gradPre = gradOutputs[0].contiguous().clone();
         var gradRecurrentState = torch.zeros(new[] { batch, units }, hidden.dtype);
-        var recurrentT = recurrent.t();
 
         if (hidden.dtype == ScalarType.Float64)
-            Backward<double>(activation, hidden, gradPre, gradRecurrentState, recurrentT);
+            Backward<double>(activation, hidden, gradPre, gradRecurrentState, recurrent);
         else
-            Backward<float>(activation, hidden, gradPre, gradRecurrentState, recurrentT);
+            Backward<float>(activation, hidden, gradPre, gradRecurrentState, recurrent);
 
         var gradPre2d = gradPre.view(steps * batch, units);
         var gradX = gradPre2d.mm(kernel.t()).view(steps, batch, features).transpose(0, 1);
@@ -78,31 +85,49 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         long steps = hidden.shape[0];
-        int stride = checked((int)(hidden.shape[1] * hidden.shape[2]));
-        T* h = TensorMemory.Pointer<T>(hidden);
+        int batch = (int)hidden.shape[1], units = (int)hidden.shape[2], stride = batch * units;
+        T* h = TensorMemory.Pointer<T>(hidden), hStart = TensorMemory.Pointer<T>(h0), u = TensorMemory.Pointer<T>(recurrent);
+        bool direct = Blas.Available;
         for (long t = 0; t < steps; t++)
         {
-            using (var step = hidden[t])
-            using (var previous = t == 0 ? h0.alias() : hidden[t - 1])
+            if (direct)
+            {
+                T* previous = t == 0 ? hStart : h + (t - 1) * stride;
+                Blas.Gemm(false, false, batch, units, units, T.One, previous, units, u, units, T.One, h + t * stride, units);
+            }
+            else
+            {
+                using var step = hidden[t];
+                using var previous = t == 0 ? h0.alias() : hidden[t - 1];
                 step.addmm_(previous, recurrent, 1, 1);
+            }
             ActivationMath.Apply(activation, new Span<T>(h + t * stride, stride));
         }
     }
 
     /// <summary>Turns <paramref name="grad"/> (dL/dh from the output) into dL/dz, step by step from the end.</summary>
-    private static unsafe void Backward<T>(ActivationKind activation, Tensor hidden, Tensor grad, Tensor gradRecurrentState, Tensor recurrentT)
+    private static unsafe void Backward<T>(ActivationKind activation, Tensor hidden, Tensor grad, Tensor gradRecurrentState, Tensor recurrent)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         long steps = hidden.shape[0];
-        int stride = checked((int)(hidden.shape[1] * hidden.shape[2]));
+        int batch = (int)hidden.shape[1], units = (int)hidden.shape[2], stride = batch * units;
         T* h = TensorMemory.Pointer<T>(hidden), d = TensorMemory.Pointer<T>(grad), dRec = TensorMemory.Pointer<T>(gradRecurrentState);
+        bool direct = Blas.Available;
+        T* u = direct ? TensorMemory.Pointer<T>(recurrent) : null;
         for (long t = steps - 1; t >= 0; t--)
         {
             var step = new Span<T>(d + t * stride, stride);
             System.Numerics.Tensors.TensorPrimitives.Add(step, new ReadOnlySpan<T>(dRec, stride), step);
             ActivationMath.MultiplyByDerivative(activation, new ReadOnlySpan<T>(h + t * stride, stride), step);
-            using var stepGrad = grad[t];
-            gradRecurrentState.addmm_(stepGrad, recurrentT, 0, 1);
+            if (direct)
+            {
+                Blas.Gemm(false, true, batch, units, units, T.One, d + t * stride, units, u, units, T.Zero, dRec, units);
+            }
+            else
+            {
+                using var stepGrad = grad[t];
+                gradRecurrentState.addmm_(stepGrad, recurrent.t(), 0, 1);
+            }
         }
     }
 }

@@ -131,9 +131,17 @@ public sealed class LstmCell : RecurrentCell
     public override (Tensor Outputs, Tensor[] FinalStates) RunFused(Tensor x, Tensor[] states)
     {
         var options = new LstmFunctionOptions(Activation.Kind, RecurrentActivation.Kind);
-        var result = LstmFunction.apply(x, _kernel!, _recurrentKernel!, _bias!, _peephole!, states[0], states[1], options);
-        var outputs = result[0];
-        return (outputs, [outputs[outputs.shape[0] - 1], result[1]]);
+        Tensor outputs, lastCell;
+        if (NeedsGradient(x, states))
+        {
+            var result = LstmFunction.apply(x, _kernel!, _recurrentKernel!, _bias!, _peephole!, states[0], states[1], options);
+            (outputs, lastCell) = (result[0], result[1]);
+        }
+        else
+        {
+            (outputs, lastCell) = LstmFunction.Infer(x, _kernel!, _recurrentKernel!, _bias, _peephole, states[0], states[1], options);
+        }
+        return (outputs, [outputs[outputs.shape[0] - 1], lastCell]);
     }
 
     /// <inheritdoc />

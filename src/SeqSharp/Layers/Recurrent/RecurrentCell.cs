@@ -55,6 +55,10 @@ public abstract class RecurrentCell : nn.Module
     /// </summary>
     public abstract (Tensor Outputs, Tensor[] FinalStates) RunFused(Tensor x, Tensor[] states);
 
+    /// <summary>Whether the fused call must record an autograd node: gradients are on and some input or weight wants one.</summary>
+    private protected bool NeedsGradient(Tensor x, Tensor[] states) =>
+        torch.is_grad_enabled() && (x.requires_grad || states.Any(s => s.requires_grad) || _weights.Any(w => w.requires_grad));
+
     /// <summary>The cell's constructor arguments by their Keras names.</summary>
     public abstract Dictionary<string, object?> GetConfig();
 

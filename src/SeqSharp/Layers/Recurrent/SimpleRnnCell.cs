@@ -70,7 +70,9 @@ public sealed class SimpleRnnCell : RecurrentCell
     /// <inheritdoc />
     public override (Tensor Outputs, Tensor[] FinalStates) RunFused(Tensor x, Tensor[] states)
     {
-        var outputs = SimpleRnnFunction.apply(x, _kernel!, _recurrentKernel!, _bias!, states[0], Activation.Kind)[0];
+        var outputs = NeedsGradient(x, states)
+            ? SimpleRnnFunction.apply(x, _kernel!, _recurrentKernel!, _bias!, states[0], Activation.Kind)[0]
+            : SimpleRnnFunction.Infer(x, _kernel!, _recurrentKernel!, _bias, states[0], Activation.Kind);
         return (outputs, [outputs[outputs.shape[0] - 1]]);
     }
 

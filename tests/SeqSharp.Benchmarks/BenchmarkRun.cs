@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using static TorchSharp.torch;
+
+namespace SeqSharp.Benchmarks;
+
+/// <summary>Runs the grid and writes the report.</summary>
+internal sealed class BenchmarkRun(BenchOptions options)
+{
+    private readonly List<Row> _rows = [];
+    private readonly List<string> _notes = [];
+
+    /// <summary>One line of the table. Times in milliseconds; memory rows in MiB.</summary>
+    private sealed record Row(string Measurement, string Shape, string Cell, double Ours, double Baseline, double Ratio, double? Target, string Unit, string BaselineName = "native");
+
+    public void Execute()
+    {
+        var invariant = CultureInfo.InvariantCulture;
+        int rounds = options.Quick ? 5 : 15;
+        Console.WriteLine(MachineLine());
+        double roofline = Workloads.MatmulRate();
+        Console.WriteLine($"Roofline: float32 2048x2048x2048 matrix product {roofline:F1} GFLOP/s");
+        Console.WriteLine();
+
+        foreach (var shape in options.Configs.Select(Shape.Get))
+        {
+            foreach (var cell in options.Cells)
+            {
+                manual_seed(1);
+                var ours = Models.Ours(cell, shape);
+                var native = Models.Native(cell, ours);
+                var train = Timing.Compare(
+                    Workloads.TrainStep(ours, ours.Weights, shape),
+                    Workloads.TrainStep(native, native.parameters(), shape), rounds);
+                Add(new Row("train step", shape.Name, cell, train.Ours * 1e3, train.Baseline * 1e3, train.Ratio, TrainTarget(shape.Name), "ms"));
+                int gates = cell == "lstm" ? 4 : 1;
+                double flops = shape.TrainingFlops(gates);
+                _notes.Add(string.Create(invariant,
+                    $"{shape.Name} {cell}: training-step matrix products {flops / 1e9:F2} GFLOP; ours {flops / train.Ours / 1e9:F1} GFLOP/s ({100 * flops / train.Ours / 1e9 / roofline:F0}% of roofline), native {flops / train.Baseline / 1e9:F1} GFLOP/s ({100 * flops / train.Baseline / 1e9 / roofline:F0}%)"));
+
+                var infer = Timing.Compare(Workloads.OursPredict(ours, shape), Workloads.NativePredict(native, shape), rounds);
+                Add(new Row("inference", shape.Name, cell, infer.Ours * 1e3, infer.Baseline * 1e3, infer.Ratio, 0.9, "ms"));
+            }
+
+            if (options.Cells.Contains("lstm"))
+            {
+                manual_seed(2);
+                var fit = Workloads.OursFit(shape).Epoch;
+                var fitVsNative = Timing.Compare(fit, Workloads.NativeHandLoop(shape), Math.Max(3, rounds / 3), 0.2);
+                Add(new Row("Fit step vs native loop", shape.Name, "lstm", fitVsNative.Ours * 1e3 / Workloads.BatchesPerEpoch,
+                    fitVsNative.Baseline * 1e3 / Workloads.BatchesPerEpoch, fitVsNative.Ratio, null, "ms", "hand-written TorchSharp loop, nn.LSTM + nn.Linear + torch Adam"));
+                var fitVsOurs = Timing.Compare(fit, Workloads.OursHandLoop(shape), Math.Max(3, rounds / 3), 0.2);
+                Add(new Row("Fit overhead", shape.Name, "lstm", fitVsOurs.Ours * 1e3 / Workloads.BatchesPerEpoch,
+                    fitVsOurs.Baseline * 1e3 / Workloads.BatchesPerEpoch, fitVsOurs.Ratio, shape.Name == "M" ? 1.05 : null, "ms", "hand-written loop around our layers"));
+            }
+        }
+
+        if (options.Memory)
+        {
+            foreach (var shape in options.Configs.Select(Shape.Get))
+            {
+                foreach (var cell in options.Cells)
+                {
+                    double ours = long.Parse(ChildProcesses.Run(options, "memory", shape.Name, cell, "ours")[0], invariant) / 1048576.0;
+                    double native = long.Parse(ChildProcesses.Run(options, "memory", shape.Name, cell, "native")[0], invariant) / 1048576.0;
+                    Add(new Row("peak training memory", shape.Name, cell, ours, native, ours / native,
+                        shape.Name is "L" or "long" ? 1.2 : null, "MiB"));
+                }
+            }
+        }
+
+        if (options.FlatMemory)
+        {
+            int steps = options.Quick ? 3000 : 10000;
+            var samples = ChildProcesses.Run(options, "flat", steps.ToString(invariant))
+                .Select(s => s.Split(':')).Select(p => (Step: int.Parse(p[0], invariant), MiB: long.Parse(p[1], invariant) / 1048576.0)).ToList();
+            var afterWarmup = samples.First(s => s.Step >= 1000);
+            var last = samples[^1];
+            _notes.Add(string.Create(invariant,
+                $"Flat memory: Fit on S for {steps} steps, resident memory {string.Join(", ", samples.Select(s => $"{s.Step}: {s.MiB:F0} MiB"))}; growth from step {afterWarmup.Step} to {last.Step}: {last.MiB - afterWarmup.MiB:F1} MiB"));
+        }
+
+        Console.WriteLine();
+        foreach (var note in _notes)
+            Console.WriteLine(note);
+        WriteReport(roofline);
+    }
+
+    private static double? TrainTarget(string shape) => shape switch
+    {
+        "S" => 0.6,
+        "M" => 0.9,
+        "L" or "long" => 1.0,
+        _ => null,
+    };
+
+    private void Add(Row row)
+    {
+        _rows.Add(row);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{row.Measurement,-24} {row.Shape,-5} {row.Cell,-5} ours {row.Ours,10:F3} {row.Unit}  {row.BaselineName.Split(',')[0],-12} {row.Baseline,10:F3} {row.Unit}  ratio {row.Ratio,5:F2}{(row.Target is double t ? $"  target <= {t:F2} {(row.Ratio <= t ? "met" : "MISSED")}" : "")}"));
+    }
+
+    private static string MachineLine()
+    {
+        string cpu = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "?"
+            : RuntimeInformation.ProcessArchitecture.ToString();
+        return $"Machine: {cpu}, {Environment.ProcessorCount} cores, TorchSharp threads {get_num_threads()}, {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC";
+    }
+
+    private void WriteReport(double roofline)
+    {
+        string folder = options.OutputDirectory ?? Path.Combine(RepositoryRoot(), "docs", "benchmarks");
+        Directory.CreateDirectory(folder);
+        var invariant = CultureInfo.InvariantCulture;
+        var csv = new StringBuilder("measurement,shape,cell,ours,baseline,ratio,target,unit,baseline_name\n");
+        foreach (var r in _rows)
+            csv.Append(string.Create(invariant, $"{r.Measurement},{r.Shape},{r.Cell},{r.Ours:F4},{r.Baseline:F4},{r.Ratio:F3},{r.Target?.ToString("F2", invariant) ?? ""},{r.Unit},\"{r.BaselineName}\"\n"));
+        File.WriteAllText(Path.Combine(folder, "latest.csv"), csv.ToString());
+
+        var md = new StringBuilder();
+        md.Append("# Latest benchmark run\n\n").Append(MachineLine()).Append("\n\n");
+        md.Append(string.Create(invariant, $"Roofline: float32 2048³ matrix product {roofline:F1} GFLOP/s.\n\n"));
+        md.Append("| measurement | shape | cell | ours | baseline | ratio ours/baseline | target | |\n|---|---|---|---:|---:|---:|---:|---|\n");
+        foreach (var r in _rows)
+            md.Append(string.Create(invariant,
+                $"| {r.Measurement} | {r.Shape} | {r.Cell} | {r.Ours:F3} {r.Unit} | {r.Baseline:F3} {r.Unit} | {r.Ratio:F2} | {(r.Target is double t ? $"≤ {t:F2}" : "")} | {(r.Target is double u ? (r.Ratio <= u ? "met" : "**missed**") : "")} |\n"));
+        md.Append("\nBaselines: `native` is LibTorch's `nn.LSTM` / `nn.RNN` (batch first) with the same weights, same threads and `torch.optim.Adam` for both; ");
+        md.Append("Fit rows compare one step of `Fit` with a hand-written TorchSharp loop (nn.LSTM + nn.Linear + torch Adam) and with a hand-written loop around our own layers, loss and optimizer.\n\n");
+        foreach (var note in _notes)
+            md.Append("- ").Append(note).Append('\n');
+        File.WriteAllText(Path.Combine(folder, "latest.md"), md.ToString());
+        Console.WriteLine($"\nWrote {Path.Combine(folder, "latest.md")} and latest.csv");
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Sequential.sln")))
+                return dir.FullName;
+        }
+        return Directory.GetCurrentDirectory();
+    }
+}
