@@ -18,6 +18,9 @@ internal static class ChildProcesses
             case "memory":
                 TrainingPeak(Shape.Get(args[1]), args[2], args[3]);
                 return;
+            case "gemm":
+                GemmProbe.Run();
+                return;
             case "flat":
                 FlatMemory(int.Parse(args[1], CultureInfo.InvariantCulture));
                 return;

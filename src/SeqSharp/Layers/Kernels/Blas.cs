@@ -20,6 +20,7 @@ internal static unsafe class Blas
 {
     private static readonly delegate* unmanaged<byte*, byte*, int*, int*, int*, float*, float*, int*, float*, int*, float*, float*, int*, void> Sgemm;
     private static readonly delegate* unmanaged<byte*, byte*, int*, int*, int*, double*, double*, int*, double*, int*, double*, double*, int*, void> Dgemm;
+    private static readonly delegate* unmanaged<int, int> SetThreadsLocal;
 
     static Blas()
     {
@@ -35,6 +36,8 @@ internal static unsafe class Blas
             Sgemm = (delegate* unmanaged<byte*, byte*, int*, int*, int*, float*, float*, int*, float*, int*, float*, float*, int*, void>)s;
             Dgemm = (delegate* unmanaged<byte*, byte*, int*, int*, int*, double*, double*, int*, double*, int*, double*, double*, int*, void>)d;
         }
+        if (NativeLibrary.TryGetExport(handle, "MKL_Set_Num_Threads_Local", out var t))
+            SetThreadsLocal = (delegate* unmanaged<int, int>)t;
     }
 
     /// <summary>Whether the direct BLAS calls are available in this process (and not disabled).</summary>
@@ -42,6 +45,12 @@ internal static unsafe class Blas
 
     /// <summary>Forces the TorchSharp fallback (for tests that compare both paths).</summary>
     internal static bool Disabled { get; set; }
+
+    /// <summary>
+    /// Sets the number of threads the BLAS uses for calls from this thread (0 restores the global
+    /// setting) and returns the previous value; does nothing and returns 0 when unavailable.
+    /// </summary>
+    public static int SetLocalThreads(int threads) => Available && SetThreadsLocal != null ? SetThreadsLocal(threads) : 0;
 
     /// <summary>
     /// Row-major <c>C = alpha · op(A) · op(B) + beta · C</c> with <c>C</c> (m × n), <c>op(A)</c> (m × k),

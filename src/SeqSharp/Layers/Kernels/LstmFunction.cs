@@ -112,28 +112,44 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         long steps = gates.shape[0];
         int batch = (int)gates.shape[1], units = (int)recurrent.shape[0];
         var step = LstmCellMath.Forward<T>(options);
-        T* g = TensorMemory.Pointer<T>(gates), h = TensorMemory.Pointer<T>(hidden), c = TensorMemory.Pointer<T>(cells);
-        T* cStart = TensorMemory.Pointer<T>(c0), hStart = TensorMemory.Pointer<T>(h0), u = TensorMemory.Pointer<T>(recurrent);
-        T* p = peephole is null ? null : TensorMemory.Pointer<T>(peephole);
-        long gateStride = 4L * units * batch, stateStride = (long)units * batch;
-        bool direct = Blas.Available;
+        var memory = new Saved<T>(gates, hidden, cells, h0, c0, recurrent, peephole);
+        if (!Blas.Available)
+        {
+            ForwardWithViews(step, memory, gates, recurrent, hidden, h0, steps, batch, units);
+            return;
+        }
+        int slices = BatchParallel.Slices(batch, steps * batch * units);
+        BatchParallel.For(batch, slices, (_, first, rows) => ForwardRows(step, memory, steps, batch, units, first, rows));
+    }
 
+    /// <summary>The time loop for batch rows [first, first + rows): each step's product, then the cell.</summary>
+    private static unsafe void ForwardRows<T>(LstmCellMath.StepForward<T> step, Saved<T> memory, long steps, int batch, int units, int first, int rows)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long gateStride = 4L * units * batch, stateStride = (long)units * batch;
+        T* g = memory.Gates + 4L * units * first, h = memory.Hidden + (long)units * first, c = memory.Cells + (long)units * first;
+        T* h0 = memory.H0 + (long)units * first, c0 = memory.C0 + (long)units * first;
         for (long t = 0; t < steps; t++)
         {
             // z_t += h_{t-1} U: all four gates in one product.
-            if (direct)
-            {
-                T* hPrevious = t == 0 ? hStart : h + (t - 1) * stateStride;
-                Blas.Gemm(false, false, batch, 4 * units, units, T.One, hPrevious, units, u, 4 * units, T.One, g + t * gateStride, 4 * units);
-            }
-            else
-            {
-                using var z = gates[t];
-                using var previous = t == 0 ? h0.alias() : hidden[t - 1];
+            T* z = g + t * gateStride;
+            Blas.Gemm(false, false, rows, 4 * units, units, T.One, t == 0 ? h0 : h + (t - 1) * stateStride, units, memory.Recurrent, 4 * units, T.One, z, 4 * units);
+            step(z, t == 0 ? c0 : c + (t - 1) * stateStride, c + t * stateStride, h + t * stateStride, memory.Peephole, rows, units);
+        }
+    }
+
+    /// <summary>The same loop with TorchSharp products on views, where the direct BLAS is not available.</summary>
+    private static unsafe void ForwardWithViews<T>(LstmCellMath.StepForward<T> step, Saved<T> memory, Tensor gates, Tensor recurrent, Tensor hidden,
+        Tensor h0, long steps, int batch, int units) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long gateStride = 4L * units * batch, stateStride = (long)units * batch;
+        for (long t = 0; t < steps; t++)
+        {
+            using (var z = gates[t])
+            using (var previous = t == 0 ? h0.alias() : hidden[t - 1])
                 z.addmm_(previous, recurrent, 1, 1);
-            }
-            T* cPrevious = t == 0 ? cStart : c + (t - 1) * stateStride;
-            step(g + t * gateStride, cPrevious, c + t * stateStride, h + t * stateStride, p, batch, units);
+            T* cPrevious = t == 0 ? memory.C0 : memory.Cells + (t - 1) * stateStride;
+            step(memory.Gates + t * gateStride, cPrevious, memory.Cells + t * stateStride, memory.Hidden + t * stateStride, memory.Peephole, batch, units);
         }
     }
 
@@ -144,29 +160,102 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         long steps = gates.shape[0];
         int batch = (int)gates.shape[1], units = (int)hidden.shape[2];
         var step = LstmCellMath.Backward<T>(options);
-        T* g = TensorMemory.Pointer<T>(gates), c = TensorMemory.Pointer<T>(cells), cStart = TensorMemory.Pointer<T>(c0);
-        T* dh = TensorMemory.Pointer<T>(gradHidden), dc = TensorMemory.Pointer<T>(gradCell);
-        T* dg = TensorMemory.Pointer<T>(gradGates), dhRec = TensorMemory.Pointer<T>(gradRecurrentState);
-        T* p = peephole is null ? null : TensorMemory.Pointer<T>(peephole);
-        T* dp = gradPeephole is null ? null : TensorMemory.Pointer<T>(gradPeephole);
-        long gateStride = 4L * units * batch, stateStride = (long)units * batch;
-        bool direct = Blas.Available;
-        T* u = direct ? TensorMemory.Pointer<T>(recurrent) : null;
-
-        for (long t = steps - 1; t >= 0; t--)
+        var memory = new Saved<T>(gates, hidden, cells, c0, c0, recurrent, peephole);
+        var grads = new Gradients<T>(gradGates, gradHidden, gradCell, gradRecurrentState, gradPeephole);
+        int slices = BatchParallel.Slices(batch, steps * batch * units);
+        // Each slice accumulates its own peephole gradient; they are added up afterwards.
+        var partial = gradPeephole is null || slices == 1 ? null : Enumerable.Range(0, slices).Select(_ => torch.zeros_like(gradPeephole)).ToArray();
+        BatchParallel.For(batch, slices, (slice, first, rows) =>
         {
-            T* cPrevious = t == 0 ? cStart : c + (t - 1) * stateStride;
-            step(g + t * gateStride, c + t * stateStride, cPrevious, dh + t * stateStride, dhRec, dc, dg + t * gateStride, p, dp, batch, units);
-            // dL/dh_{t-1} from this step: dz_t Uᵀ.
-            if (direct)
-            {
-                Blas.Gemm(false, true, batch, units, 4 * units, T.One, dg + t * gateStride, 4 * units, u, 4 * units, T.Zero, dhRec, units);
-            }
+            var peepholeGrad = partial is null ? grads.Peephole : TensorMemory.Pointer<T>(partial[slice]);
+            if (Blas.Available)
+                BackwardRows(step, memory, grads, peepholeGrad, steps, batch, units, first, rows);
             else
-            {
-                using var stepGrad = gradGates[t];
-                gradRecurrentState.addmm_(stepGrad, recurrent.t(), 0, 1);
-            }
+                BackwardWithViews(step, memory, grads, gradGates, gradRecurrentState, recurrent, steps, batch, units);
+        });
+        if (partial is not null)
+        {
+            foreach (var p in partial)
+                gradPeephole!.add_(p);
         }
     }
+
+    /// <summary>Backward through time for batch rows [first, first + rows).</summary>
+    private static unsafe void BackwardRows<T>(LstmCellMath.StepBackward<T> step, Saved<T> memory, Gradients<T> grads, T* gradPeephole,
+        long steps, int batch, int units, int first, int rows) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long gateStride = 4L * units * batch, stateStride = (long)units * batch;
+        long gateOffset = 4L * units * first, stateOffset = (long)units * first;
+        T* g = memory.Gates + gateOffset, c = memory.Cells + stateOffset, c0 = memory.C0 + stateOffset;
+        T* dg = grads.Gates + gateOffset, dh = grads.Output + stateOffset, dc = grads.Cell + stateOffset, dhRec = grads.Recurrent + stateOffset;
+        for (long t = steps - 1; t >= 0; t--)
+        {
+            step(g + t * gateStride, c + t * stateStride, t == 0 ? c0 : c + (t - 1) * stateStride, dh + t * stateStride, dhRec, dc,
+                dg + t * gateStride, memory.Peephole, gradPeephole, rows, units);
+            // dL/dh_{t-1} from this step: dz_t Uᵀ.
+            Blas.Gemm(false, true, rows, units, 4 * units, T.One, dg + t * gateStride, 4 * units, memory.Recurrent, 4 * units, T.Zero, dhRec, units);
+        }
+    }
+
+    /// <summary>The same loop with TorchSharp products on views, where the direct BLAS is not available.</summary>
+    private static unsafe void BackwardWithViews<T>(LstmCellMath.StepBackward<T> step, Saved<T> memory, Gradients<T> grads,
+        Tensor gradGates, Tensor gradRecurrentState, Tensor recurrent, long steps, int batch, int units) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long gateStride = 4L * units * batch, stateStride = (long)units * batch;
+        for (long t = steps - 1; t >= 0; t--)
+        {
+            T* cPrevious = t == 0 ? memory.C0 : memory.Cells + (t - 1) * stateStride;
+            step(memory.Gates + t * gateStride, memory.Cells + t * stateStride, cPrevious, grads.Output + t * stateStride, grads.Recurrent, grads.Cell,
+                grads.Gates + t * gateStride, memory.Peephole, grads.Peephole, batch, units);
+            using var stepGrad = gradGates[t];
+            gradRecurrentState.addmm_(stepGrad, recurrent.t(), 0, 1);
+        }
+    }
+
+    /// <summary>
+    /// Raw pointers to the forward buffers (valid while the tensors live), so that the time loops
+    /// can run on worker threads without touching tensors.
+    /// </summary>
+    private readonly unsafe struct Saved<T>(Tensor gates, Tensor hidden, Tensor cells, Tensor h0, Tensor c0, Tensor recurrent, Tensor? peephole)
+        where T : unmanaged
+    {
+        private readonly nint _gates = Address<T>(gates), _hidden = Address<T>(hidden), _cells = Address<T>(cells);
+        private readonly nint _h0 = Address<T>(h0), _c0 = Address<T>(c0), _recurrent = Address<T>(recurrent), _peephole = Address<T>(peephole);
+
+        /// <summary>(T, B, 4u) gates: pre-activations in, activated gates out.</summary>
+        public T* Gates => (T*)_gates;
+        /// <summary>(T, B, u) outputs.</summary>
+        public T* Hidden => (T*)_hidden;
+        /// <summary>(T, B, u) cell states.</summary>
+        public T* Cells => (T*)_cells;
+        /// <summary>(B, u) initial output.</summary>
+        public T* H0 => (T*)_h0;
+        /// <summary>(B, u) initial cell state.</summary>
+        public T* C0 => (T*)_c0;
+        /// <summary>(u, 4u) recurrent kernel.</summary>
+        public T* Recurrent => (T*)_recurrent;
+        /// <summary>(3, u) peepholes, or null.</summary>
+        public T* Peephole => (T*)_peephole;
+    }
+
+    /// <summary>Raw pointers to the backward buffers.</summary>
+    private readonly unsafe struct Gradients<T>(Tensor gates, Tensor output, Tensor cell, Tensor recurrent, Tensor? peephole)
+        where T : unmanaged
+    {
+        private readonly nint _gates = Address<T>(gates), _output = Address<T>(output), _cell = Address<T>(cell);
+        private readonly nint _recurrent = Address<T>(recurrent), _peephole = Address<T>(peephole);
+
+        /// <summary>(T, B, 4u) dL/dz, written.</summary>
+        public T* Gates => (T*)_gates;
+        /// <summary>(T, B, u) dL/dh from the layer's output.</summary>
+        public T* Output => (T*)_output;
+        /// <summary>(B, u) dL/dc carried backwards; dL/dc_0 at the end.</summary>
+        public T* Cell => (T*)_cell;
+        /// <summary>(B, u) dL/dh carried backwards through U; dL/dh_0 at the end.</summary>
+        public T* Recurrent => (T*)_recurrent;
+        /// <summary>(3, u) dL/dpeephole, accumulated, or null.</summary>
+        public T* Peephole => (T*)_peephole;
+    }
+
+    private static unsafe nint Address<T>(Tensor? tensor) where T : unmanaged => tensor is null ? 0 : (nint)TensorMemory.Pointer<T>(tensor);
 }

@@ -85,24 +85,32 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         long steps = hidden.shape[0];
-        int batch = (int)hidden.shape[1], units = (int)hidden.shape[2], stride = batch * units;
-        T* h = TensorMemory.Pointer<T>(hidden), hStart = TensorMemory.Pointer<T>(h0), u = TensorMemory.Pointer<T>(recurrent);
-        bool direct = Blas.Available;
-        for (long t = 0; t < steps; t++)
+        int batch = (int)hidden.shape[1], units = (int)hidden.shape[2];
+        if (!Blas.Available)
         {
-            if (direct)
+            T* h = TensorMemory.Pointer<T>(hidden);
+            int stride = batch * units;
+            for (long t = 0; t < steps; t++)
             {
-                T* previous = t == 0 ? hStart : h + (t - 1) * stride;
-                Blas.Gemm(false, false, batch, units, units, T.One, previous, units, u, units, T.One, h + t * stride, units);
+                using (var step = hidden[t])
+                using (var previous = t == 0 ? h0.alias() : hidden[t - 1])
+                    step.addmm_(previous, recurrent, 1, 1);
+                ActivationMath.Apply(activation, new Span<T>(h + t * stride, stride));
             }
-            else
-            {
-                using var step = hidden[t];
-                using var previous = t == 0 ? h0.alias() : hidden[t - 1];
-                step.addmm_(previous, recurrent, 1, 1);
-            }
-            ActivationMath.Apply(activation, new Span<T>(h + t * stride, stride));
+            return;
         }
+        nint hAddress = (nint)TensorMemory.Pointer<T>(hidden), h0Address = (nint)TensorMemory.Pointer<T>(h0), uAddress = (nint)TensorMemory.Pointer<T>(recurrent);
+        BatchParallel.For(batch, BatchParallel.Slices(batch, steps * batch * units), (_, first, rows) =>
+        {
+            long stride = (long)batch * units;
+            T* h = (T*)hAddress + (long)first * units, hStart = (T*)h0Address + (long)first * units, u = (T*)uAddress;
+            for (long t = 0; t < steps; t++)
+            {
+                T* z = h + t * stride;
+                Blas.Gemm(false, false, rows, units, units, T.One, t == 0 ? hStart : z - stride, units, u, units, T.One, z, units);
+                ActivationMath.Apply(activation, new Span<T>(z, rows * units));
+            }
+        });
     }
 
     /// <summary>Turns <paramref name="grad"/> (dL/dh from the output) into dL/dz, step by step from the end.</summary>
@@ -110,24 +118,29 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         long steps = hidden.shape[0];
-        int batch = (int)hidden.shape[1], units = (int)hidden.shape[2], stride = batch * units;
-        T* h = TensorMemory.Pointer<T>(hidden), d = TensorMemory.Pointer<T>(grad), dRec = TensorMemory.Pointer<T>(gradRecurrentState);
-        bool direct = Blas.Available;
-        T* u = direct ? TensorMemory.Pointer<T>(recurrent) : null;
-        for (long t = steps - 1; t >= 0; t--)
+        int batch = (int)hidden.shape[1], units = (int)hidden.shape[2];
+        nint hAddress = (nint)TensorMemory.Pointer<T>(hidden), dAddress = (nint)TensorMemory.Pointer<T>(grad);
+        nint recAddress = (nint)TensorMemory.Pointer<T>(gradRecurrentState), uAddress = (nint)TensorMemory.Pointer<T>(recurrent);
+        BatchParallel.For(batch, BatchParallel.Slices(batch, steps * batch * units), (_, first, rows) =>
         {
-            var step = new Span<T>(d + t * stride, stride);
-            System.Numerics.Tensors.TensorPrimitives.Add(step, new ReadOnlySpan<T>(dRec, stride), step);
-            ActivationMath.MultiplyByDerivative(activation, new ReadOnlySpan<T>(h + t * stride, stride), step);
-            if (direct)
+            long stride = (long)batch * units, offset = (long)first * units;
+            T* h = (T*)hAddress + offset, d = (T*)dAddress + offset, dRec = (T*)recAddress + offset, u = (T*)uAddress;
+            int count = rows * units;
+            for (long t = steps - 1; t >= 0; t--)
             {
-                Blas.Gemm(false, true, batch, units, units, T.One, d + t * stride, units, u, units, T.Zero, dRec, units);
+                var step = new Span<T>(d + t * stride, count);
+                System.Numerics.Tensors.TensorPrimitives.Add(step, new ReadOnlySpan<T>(dRec, count), step);
+                ActivationMath.MultiplyByDerivative(activation, new ReadOnlySpan<T>(h + t * stride, count), step);
+                if (Blas.Available)
+                {
+                    Blas.Gemm(false, true, rows, units, units, T.One, d + t * stride, units, u, units, T.Zero, dRec, units);
+                }
+                else
+                {
+                    using var stepGrad = grad[t];
+                    gradRecurrentState.addmm_(stepGrad, recurrent.t(), 0, 1);
+                }
             }
-            else
-            {
-                using var stepGrad = grad[t];
-                gradRecurrentState.addmm_(stepGrad, recurrent.t(), 0, 1);
-            }
-        }
+        });
     }
 }

@@ -1,0 +1,55 @@
+namespace SeqSharp.Layers.Kernels;
+
+/// <summary>
+/// Runs a recurrent kernel's time loop on slices of the batch in parallel. Batch rows never
+/// interact in a recurrent layer (row b of step t depends only on row b of step t-1), so each
+/// thread can run the whole sequence for its rows with no synchronisation between steps, and the
+/// per-step products of each slice run single-threaded in the BLAS.
+/// </summary>
+internal static class BatchParallel
+{
+    /// <summary>Below this many cell updates (batch × units × steps) one thread is faster than two.</summary>
+    internal const long MinimumWork = 8192;
+
+    /// <summary>
+    /// The number of slices to use: one per thread TorchSharp may use (at most one per row), when the
+    /// direct BLAS is available and there is enough work; else one.
+    /// </summary>
+    public static int Slices(int batch, long work) =>
+        Blas.Available && work >= MinimumWork ? Math.Min(batch, Math.Max(1, TorchSharp.torch.get_num_threads())) : 1;
+
+    /// <summary>
+    /// Calls <paramref name="body"/>(slice, first row, row count) for <paramref name="slices"/>
+    /// consecutive slices covering [0, <paramref name="batch"/>), in parallel; each call runs with
+    /// single-threaded BLAS products.
+    /// </summary>
+    public static void For(int batch, int slices, Action<int, int, int> body)
+    {
+        if (slices == 1)
+        {
+            Run(body, 0, 0, batch);
+            return;
+        }
+        Parallel.For(0, slices, new ParallelOptions { MaxDegreeOfParallelism = slices }, slice =>
+        {
+            int start = (int)((long)batch * slice / slices);
+            int end = (int)((long)batch * (slice + 1) / slices);
+            Run(body, slice, start, end - start);
+        });
+    }
+
+    private static void Run(Action<int, int, int> body, int slice, int start, int count)
+    {
+        // With several slices each product is small and runs on its own core; with one slice the
+        // products are still per-step sized, where the BLAS's own threading costs more than it gains.
+        int previous = Blas.SetLocalThreads(1);
+        try
+        {
+            body(slice, start, count);
+        }
+        finally
+        {
+            Blas.SetLocalThreads(previous);
+        }
+    }
+}

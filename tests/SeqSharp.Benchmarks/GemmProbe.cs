@@ -1,0 +1,33 @@
+using System.Globalization;
+using SeqSharp.Layers.Kernels;
+using static TorchSharp.torch;
+
+namespace SeqSharp.Benchmarks;
+
+/// <summary>Per-step product sizes of the kernels, timed through the direct BLAS call with 1 and with all threads.</summary>
+internal static unsafe class GemmProbe
+{
+    public static void Run()
+    {
+        foreach (var (m, n, k) in new[] { (16, 256, 64), (32, 256, 64), (64, 512, 128), (64, 1024, 256), (1, 256, 64), (64, 128, 128) })
+        {
+            var a = randn(m, k);
+            var b = randn(k, n);
+            var c = zeros(m, n);
+            float* pa = TensorMemory.Pointer<float>(a), pb = TensorMemory.Pointer<float>(b), pc = TensorMemory.Pointer<float>(c);
+            Action call = () => Blas.Gemm(false, false, m, n, k, 1f, pa, k, pb, n, 1f, pc, n);
+            var times = new List<string>();
+            foreach (int threads in new[] { 1, 0 })
+            {
+                int previous = Blas.SetLocalThreads(threads);
+                for (int w = 0; w < 50; w++) call();
+                var samples = new List<double>();
+                for (int r = 0; r < 9; r++) samples.Add(Timing.Time(call, 200));
+                Blas.SetLocalThreads(previous);
+                double t = Timing.Median(samples);
+                times.Add(string.Create(CultureInfo.InvariantCulture, $"{(threads == 1 ? "1 thread" : "default")} {t * 1e6:F2} us ({2.0 * m * n * k / t / 1e9:F1} GFLOP/s)"));
+            }
+            Console.WriteLine($"gemm {m}x{k} @ {k}x{n}: {string.Join(", ", times)}");
+        }
+    }
+}
