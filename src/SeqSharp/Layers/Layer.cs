@@ -17,7 +17,8 @@ namespace SeqSharp.Layers;
 /// </remarks>
 public abstract class Layer : nn.Module<Tensor, Tensor>
 {
-    private readonly List<Parameter> _weights = [];
+    private readonly List<Parameter> _trainableWeights = [];
+    private readonly List<Parameter> _nonTrainableWeights = [];
     private bool _trainable = true;
 
     /// <summary>Sets the name, the declared input shape and the element type.</summary>
@@ -59,12 +60,18 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
     /// <summary>What inputs the layer accepts now; after building, this includes the feature size.</summary>
     public abstract InputSpec InputSpec { get; }
 
-    /// <summary>The weights in Keras's order (see each layer's documentation for the layout).</summary>
-    public virtual IReadOnlyList<Parameter> Weights => _weights;
+    /// <summary>
+    /// The weights in Keras's order (see each layer's documentation for the layout): the layer's own
+    /// trainable weights, then its own non-trainable ones (such as BatchNormalization's moving
+    /// statistics), then those of the layers it wraps.
+    /// </summary>
+    public virtual IReadOnlyList<Parameter> Weights =>
+        [.. _trainableWeights, .. _nonTrainableWeights, .. WrappedLayers.SelectMany(l => l.Weights)];
 
     /// <summary>
     /// Whether training updates this layer's weights (Keras <c>trainable</c>). Setting it to false
-    /// freezes the weights.
+    /// freezes the weights (and those of wrapped layers); weights that are never trained, such as
+    /// moving statistics, stay out of the optimizer either way.
     /// </summary>
     public bool Trainable
     {
@@ -72,13 +79,63 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
         set
         {
             _trainable = value;
+            foreach (var layer in WrappedLayers)
+                layer.Trainable = value;
+            var fixedWeights = NonTrainableVariables;
             foreach (var w in Weights)
-                w.requires_grad = value;
+                w.requires_grad = value && !fixedWeights.Contains(w);
         }
     }
 
-    /// <summary>The weights that training updates.</summary>
-    public IReadOnlyList<Parameter> TrainableWeights => Trainable ? Weights : [];
+    /// <summary>The weights that training updates: none when <see cref="Trainable"/> is false.</summary>
+    public IReadOnlyList<Parameter> TrainableWeights
+    {
+        get
+        {
+            if (!Trainable)
+                return [];
+            var fixedWeights = NonTrainableVariables;
+            return Weights.Where(w => !fixedWeights.Contains(w)).ToList();
+        }
+    }
+
+    /// <summary>
+    /// The weights that training leaves to the layer (Keras <c>non_trainable_weights</c>): moving
+    /// statistics, or every weight when <see cref="Trainable"/> is false.
+    /// </summary>
+    public IReadOnlyList<Parameter> NonTrainableWeights
+    {
+        get
+        {
+            if (!Trainable)
+                return Weights;
+            var fixedWeights = NonTrainableVariables;
+            return Weights.Where(fixedWeights.Contains).ToList();
+        }
+    }
+
+    /// <summary>
+    /// The weights created non-trainable (Keras <c>add_weight(trainable=False)</c>), here and in
+    /// wrapped layers: never given to the optimizer, whatever <see cref="Trainable"/> says.
+    /// </summary>
+    internal virtual IReadOnlySet<Parameter> NonTrainableVariables =>
+        new HashSet<Parameter>(_nonTrainableWeights.Concat(WrappedLayers.SelectMany(l => l.NonTrainableVariables)), ReferenceEqualityComparer.Instance);
+
+    /// <summary>The weights an optimizer may update (all but <see cref="NonTrainableVariables"/>); frozen ones simply get no gradient.</summary>
+    internal IReadOnlyList<Parameter> OptimizableWeights
+    {
+        get
+        {
+            var fixedWeights = NonTrainableVariables;
+            return Weights.Where(w => !fixedWeights.Contains(w)).ToList();
+        }
+    }
+
+    /// <summary>The layers this one wraps (Bidirectional's two, TimeDistributed's one); empty for plain layers.</summary>
+    protected internal virtual IReadOnlyList<Layer> WrappedLayers => [];
+
+    /// <summary>The Keras class name used in configs and summaries, e.g. <c>LSTM</c>.</summary>
+    public virtual string ClassName => GetType().Name;
 
     /// <summary>Creates the weights for inputs of the given sample shape (no batch axis).</summary>
     /// <exception cref="ArgumentException">The shape does not fit the layer.</exception>
@@ -178,12 +235,23 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
         return config;
     }
 
-    /// <summary>Creates, registers and returns a weight (Keras <c>add_weight</c>).</summary>
-    protected Parameter AddWeight(string name, long[] shape, Initializer initializer)
+    /// <summary>
+    /// Creates, registers and returns a weight (Keras <c>add_weight</c>). A non-trainable weight
+    /// (<paramref name="trainable"/> false) has no gradient and is updated by the layer itself.
+    /// </summary>
+    protected Parameter AddWeight(string name, long[] shape, Initializer initializer, bool trainable = true)
     {
         var weight = CreateWeight(shape, initializer, DType);
         register_parameter(name, weight);
-        _weights.Add(weight);
+        if (trainable)
+        {
+            _trainableWeights.Add(weight);
+        }
+        else
+        {
+            weight.requires_grad = false;
+            _nonTrainableWeights.Add(weight);
+        }
         return weight;
     }
 

@@ -133,7 +133,10 @@ public sealed partial class Sequential
             ["steps"] = steps,
             ["verbose"] = verbose,
         });
-        var variables = _layers.SelectMany(l => l.Weights).ToList();
+        // Frozen weights stay in the list (they get no gradient, so the optimizer skips them) and
+        // the optimizer keeps its shape signature when layers are frozen or unfrozen between fits;
+        // weights that are never trained (moving statistics) are not the optimizer's business.
+        var variables = _layers.SelectMany(l => l.OptimizableWeights).ToList();
 
         StopTraining = false;
         IDictionary<string, double> epochLogs = new Dictionary<string, double>();
