@@ -11,9 +11,12 @@ namespace SeqSharp.Layers;
 /// Keras's order and layout.
 /// </summary>
 /// <remarks>
-/// Shapes given to <see cref="Build"/> and <see cref="ComputeOutputShape"/> leave out the batch
+/// <para>A new layer is in inference mode (<c>eval()</c>), as a Keras layer called outside
+/// <c>fit()</c> is: call <c>train()</c> to make dropout-like layers act. <c>Sequential.Fit</c>
+/// switches the model to training mode and back.</para>
+/// <para>Shapes given to <see cref="Build"/> and <see cref="ComputeOutputShape"/> leave out the batch
 /// axis: an LSTM fed <c>(batch, 10, 1)</c> is built with <c>[10, 1]</c>. A layer builds itself on
-/// its first <see cref="Call"/> if nothing built it before.
+/// its first <see cref="Call"/> if nothing built it before.</para>
 /// </remarks>
 public abstract class Layer : nn.Module<Tensor, Tensor>
 {
@@ -37,6 +40,9 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
         Name = name ?? LayerNames.Next(GetType().Name);
         InputShape = inputShape?.ToArray();
         DType = type;
+        // As Keras, where a layer called outside fit() runs with training=False: dropout and noise
+        // act only after train() (Fit calls it), and BatchNormalization uses its moving statistics.
+        eval();
     }
 
     /// <summary>The layer's name, unique within a model.</summary>

@@ -31,6 +31,8 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
     public Sequential(string? name = null) : base(name ?? "sequential")
     {
         Name = name ?? LayerNames.Next(nameof(Sequential));
+        // Inference mode until Fit (Keras calls a model with training=False by default).
+        eval();
     }
 
     /// <summary>Creates a model from layers, added in order.</summary>
@@ -103,7 +105,8 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// Runs the model on <paramref name="x"/> (batch axis first), building it on first use;
-    /// differentiable. Uses the current training mode (<c>train()</c> / <c>eval()</c>).
+    /// differentiable. Uses the current mode: inference (<c>eval()</c>, the mode a new model and a
+    /// model after <c>Fit</c> are in) or training (<c>train()</c>, dropout and noise active).
     /// </summary>
     /// <exception cref="ArgumentException">The input does not fit the first layer.</exception>
     public Tensor Call(Tensor x)

@@ -95,4 +95,15 @@ public class LayerTests
         Assert.Contains("Trainable params: 3 ", text);
         Assert.Contains("Non-trainable params: 10 ", text);
     }
+
+    [Fact]
+    public void Constructor_NewLayerAndModel_StartInInferenceModeLikeKeras()
+    {
+        var layer = new CountingScale();
+        Assert.False(layer.training);
+        var model = new Sequential([layer]);
+        Assert.False(model.training);
+        layer.Call(ones(2, 3));
+        Assert.Equal(0.0f, layer.Calls!.item<float>());
+    }
 }
