@@ -175,17 +175,67 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
     /// is differentiable: <c>backward()</c> reaches the weights and <c>x.grad</c>.
     /// </summary>
     /// <exception cref="ArgumentException">The input's rank or feature size does not fit the layer.</exception>
-    public Tensor Call(Tensor x)
+    public Tensor Call(Tensor x) => CallWithMask(x, null).Output;
+
+    /// <summary>
+    /// Runs the layer with a Keras mask and returns its output and the mask for the next layer
+    /// (Keras passes masks between layers of a model the same way).
+    /// </summary>
+    /// <remarks>
+    /// <para>A mask marks the time steps to use (<c>true</c>) and to skip (<c>false</c>); it has the
+    /// input's leading axes, <c>(batch, timesteps)</c> for sequence input. Layers create masks
+    /// (<c>Embedding</c> with <c>maskZero</c>, <c>Masking</c>), use them (recurrent
+    /// layers skip masked steps, <c>GlobalAveragePooling1D</c> averages only unmasked ones)
+    /// or pass them on unchanged (Dense, Dropout, Activation, normalization layers). Other layers
+    /// (convolution, pooling, reshaping) drop the mask, as Keras does.</para>
+    /// </remarks>
+    /// <param name="x">The input, batch axis first.</param>
+    /// <param name="mask">The incoming mask, or null; any non-zero value counts as <c>true</c>.</param>
+    /// <returns>The output and its mask (null when there is none).</returns>
+    /// <exception cref="ArgumentException">The input does not fit the layer, or the mask's batch size differs from the input's.</exception>
+    public (Tensor Output, Tensor? Mask) CallWithMask(Tensor x, Tensor? mask)
     {
         ArgumentNullException.ThrowIfNull(x);
         var shape = x.shape;
         InputSpec.Check(Name, shape);
+        if (mask is not null)
+        {
+            if (mask.dim() < 1 || mask.dim() > shape.Length || !mask.shape.SequenceEqual(shape[..(int)mask.dim()]))
+                throw new ArgumentException(
+                    $"The mask passed to layer '{Name}' must have the input's leading axes, e.g. {ShapeText.Format(shape[..Math.Min(2, shape.Length)])}. " +
+                    $"Received: mask shape {ShapeText.Format(mask.shape)} for input shape {ShapeText.Format(shape)}.", nameof(mask));
+            if (mask.dtype != ScalarType.Bool)
+                mask = mask.ne(0);
+        }
         if (!Built)
             Build(shape[1..]);
-        if (x.dtype != DType && CastsInput)
-            x = x.to_type(DType);
-        return forward(x);
+        var input = x.dtype != DType && CastsInput ? x.to_type(DType) : x;
+        var output = mask is null ? forward(input) : ForwardMasked(input, mask);
+        return (output, ComputeMask(x, mask));
     }
+
+    /// <summary>
+    /// The layer's computation with the incoming mask (never null here). Layers that use masks
+    /// override this; the default ignores the mask and calls <c>forward</c>.
+    /// </summary>
+    protected virtual Tensor ForwardMasked(Tensor x, Tensor mask) => forward(x);
+
+    /// <summary>Whether the layer passes an incoming mask on unchanged (Keras <c>supports_masking</c>).</summary>
+    protected virtual bool SupportsMasking => false;
+
+    /// <summary>
+    /// The mask of the output for an input and its mask (Keras <c>compute_mask</c>): by default the
+    /// incoming mask when <see cref="SupportsMasking"/>, else none.
+    /// </summary>
+    /// <param name="input">The layer's input (before any cast).</param>
+    /// <param name="mask">The incoming mask (boolean), or null.</param>
+    protected internal virtual Tensor? ComputeMask(Tensor input, Tensor? mask) => SupportsMasking ? mask : null;
+
+    /// <summary>
+    /// Whether a call returns states besides the output (recurrent layers with <c>returnState</c>);
+    /// a <see cref="Sequential"/> model, which passes one tensor between layers, refuses such layers.
+    /// </summary>
+    protected internal virtual bool ReturnsStates => false;
 
     /// <summary>Whether inputs are cast to <see cref="DType"/> first, as Keras does (false for index inputs such as embeddings).</summary>
     protected virtual bool CastsInput => true;

@@ -73,6 +73,10 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
         if (_layers.Any(l => l.Name == layer.Name))
             throw new ArgumentException(
                 $"All layers added to a Sequential model should have unique names. Name '{layer.Name}' is already the name of a layer in this model.", nameof(layer));
+        if (layer.ReturnsStates)
+            throw new ArgumentException(
+                $"Layer '{layer.Name}' returns its states besides its output (returnState: true), but a Sequential model passes one tensor from layer to layer. " +
+                "Create the layer with returnState: false, or call it outside Sequential with CallWithState().", nameof(layer));
         if (_layers.Count > 0 && layer.InputShape is not null)
             throw new ArgumentException(
                 $"Only the first layer of a Sequential model may declare an input shape. Layer '{layer.Name}' declares {ShapeText.Format(layer.InputShape)}.", nameof(layer));
@@ -119,8 +123,10 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
     {
+        // Each layer's output mask goes to the next layer, as in Keras.
+        Tensor? mask = null;
         foreach (var layer in _layers)
-            x = layer.Call(x);
+            (x, mask) = layer.CallWithMask(x, mask);
         return x;
     }
 

@@ -106,4 +106,77 @@ public class LayerTests
         layer.Call(ones(2, 3));
         Assert.Equal(0.0f, layer.Calls!.item<float>());
     }
+
+    /// <summary>A pass-through layer with configurable mask behaviour that records the masks it saw.</summary>
+    private sealed class MaskProbe(bool supportsMasking = false, bool makesMask = false, bool returnsStates = false) : Layer(null, null, null)
+    {
+        public List<Tensor?> Seen { get; } = [];
+        public override InputSpec InputSpec => new(MinRank: 2);
+        protected override bool SupportsMasking => supportsMasking;
+        protected internal override bool ReturnsStates => returnsStates;
+        protected override void BuildCore(long[] sampleShape) { }
+        public override long[] ComputeOutputShape(long[] sampleShape) => sampleShape;
+
+        public override Tensor forward(Tensor x)
+        {
+            Seen.Add(null);
+            return x.alias();
+        }
+
+        protected override Tensor ForwardMasked(Tensor x, Tensor mask)
+        {
+            Seen.Add(mask);
+            return x.alias();
+        }
+
+        protected internal override Tensor? ComputeMask(Tensor input, Tensor? mask) =>
+            makesMask ? input.ne(0).any(-1) : base.ComputeMask(input, mask);
+    }
+
+    [Fact]
+    public void Forward_MaskFromFirstLayer_PassedThroughSupportingLayersAndDroppedByOthers()
+    {
+        var maker = new MaskProbe(makesMask: true);
+        var passer = new MaskProbe(supportsMasking: true);
+        var user = new MaskProbe();
+        var after = new MaskProbe();
+        var model = new Sequential([maker, passer, user, after]);
+        var x = tensor(new float[] { 1, 2, 0, 0, 3, 0 }, [1, 3, 2]);
+        model.Call(x);
+
+        Assert.Null(maker.Seen.Single());
+        bool[] expected = [true, false, true];
+        Assert.Equal(new long[] { 1, 3 }, passer.Seen.Single()!.shape);
+        Assert.Equal(expected, passer.Seen.Single()!.data<bool>().ToArray());
+        Assert.Equal(expected, user.Seen.Single()!.data<bool>().ToArray());   // a layer gets the mask even if it does not pass it on
+        Assert.Null(after.Seen.Single());                                // ... but the next one does not
+    }
+
+    [Fact]
+    public void CallWithMask_MaskOfOtherBatchSize_ThrowsNamingShapes()
+    {
+        var layer = new MaskProbe(supportsMasking: true, makesMask: false);
+        var e = Assert.Throws<ArgumentException>(() => layer.CallWithMask(zeros(2, 3, 4), ones(5, 3)));
+        Assert.Contains("[5, 3]", e.Message);
+        Assert.Contains("[2, 3, 4]", e.Message);
+    }
+
+    [Fact]
+    public void CallWithMask_FloatMask_ConvertedToBoolean()
+    {
+        var layer = new MaskProbe(supportsMasking: true);
+        var (_, mask) = layer.CallWithMask(zeros(1, 3, 2), tensor(new float[] { 1, 0, 2 }).reshape(1, 3));
+        Assert.Equal(ScalarType.Bool, mask!.dtype);
+        Assert.Equal(new[] { true, false, true }, mask.data<bool>().ToArray());
+    }
+
+    [Fact]
+    public void Add_LayerReturningStates_RefusedWithAdvice()
+    {
+        var model = new Sequential();
+        var e = Assert.Throws<ArgumentException>(() => model.Add(new MaskProbe(returnsStates: true)));
+        Assert.Contains("returnState", e.Message);
+        Assert.Contains("CallWithState", e.Message);
+        Assert.Empty(model.Layers);
+    }
 }
