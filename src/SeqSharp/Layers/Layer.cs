@@ -277,7 +277,29 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
     /// <summary>The number of weight elements (trainable or not).</summary>
     public long CountParams() => Weights.Sum(w => w.numel());
 
-    /// <summary>The constructor arguments by their Keras names, enough to rebuild the layer.</summary>
+    /// <summary>
+    /// Rebuilds a layer from its Keras class name and config (what <see cref="GetConfig"/> returns,
+    /// or the same values read from JSON): <c>Layer.FromConfig("LSTM", lstm.GetConfig())</c> makes an
+    /// unbuilt LSTM with the same arguments. Values may be CLR values or <c>JsonElement</c>s.
+    /// </summary>
+    /// <param name="className">The Keras class name, e.g. <c>"LSTM"</c>, <c>"Dense"</c>, <c>"Bidirectional"</c>.</param>
+    /// <param name="config">The config; keys Keras has but SeqSharp does not use are ignored.</param>
+    /// <returns>A new, unbuilt layer.</returns>
+    /// <exception cref="ArgumentException">An unknown class name (the message lists the known ones), a missing required key, or a value of the wrong kind.</exception>
+    /// <exception cref="NotSupportedException">The config sets a regularizer or constraint, which SeqSharp does not implement.</exception>
+    public static Layer FromConfig(string className, IReadOnlyDictionary<string, object?> config)
+    {
+        ArgumentNullException.ThrowIfNull(className);
+        ArgumentNullException.ThrowIfNull(config);
+        var reader = new LayerConfig(className, config);
+        reader.RejectUnsupported();
+        var layer = LayerRegistry.Create(reader);
+        if (!reader.Trainable)
+            layer.Trainable = false;
+        return layer;
+    }
+
+    /// <summary>The constructor arguments by their Keras names, enough to rebuild the layer (see <see cref="FromConfig"/>).</summary>
     public virtual Dictionary<string, object?> GetConfig()
     {
         var config = new Dictionary<string, object?>

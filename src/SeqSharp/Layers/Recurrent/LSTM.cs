@@ -50,4 +50,9 @@ public sealed class LSTM : Rnn
 
     /// <summary>The cell.</summary>
     public new LstmCell Cell => (LstmCell)base.Cell;
+
+    internal static LSTM FromConfig(LayerConfig c) => new(c.Int("units"), c.String("activation", "tanh"), c.String("recurrent_activation", "sigmoid"),
+        c.Bool("use_bias", true), c.Initializer("kernel_initializer"), c.Initializer("recurrent_initializer"), c.Initializer("bias_initializer"),
+        c.Bool("unit_forget_bias", true), c.Bool("use_peepholes", false), c.Bool("return_sequences", false), c.Bool("go_backwards", false),
+        c.InputShape, c.Name, c.DType);
 }

@@ -45,4 +45,8 @@ public sealed class SimpleRNN : Rnn
 
     /// <summary>The cell.</summary>
     public new SimpleRnnCell Cell => (SimpleRnnCell)base.Cell;
+
+    internal static SimpleRNN FromConfig(LayerConfig c) => new(c.Int("units"), c.String("activation", "tanh"), c.Bool("use_bias", true),
+        c.Initializer("kernel_initializer"), c.Initializer("recurrent_initializer"), c.Initializer("bias_initializer"),
+        c.Bool("return_sequences", false), c.Bool("go_backwards", false), c.InputShape, c.Name, c.DType);
 }
