@@ -9,6 +9,7 @@ internal static class LayerRegistry
         ["Dense"] = Dense.FromConfig,
         ["SimpleRNN"] = SimpleRNN.FromConfig,
         ["LSTM"] = LSTM.FromConfig,
+        ["GRU"] = GRU.FromConfig,
     };
 
     /// <summary>The class names, sorted.</summary>

@@ -1,6 +1,7 @@
 using SeqSharp.Initializers;
 using SeqSharp.Layers;
 using SeqSharp.Tests.TestSupport;
+using GRU = SeqSharp.Layers.GRU;
 using LSTM = SeqSharp.Layers.LSTM;
 
 namespace SeqSharp.Tests.Layers;
@@ -18,6 +19,7 @@ public class LayerConfigTests
         { "Dense", () => new Dense(5, activation: "relu", useBias: false, kernelInitializer: new RandomNormal(0.5, 0.1), inputShape: [3], dtype: ScalarType.Float64) },
         { "SimpleRNN", () => new SimpleRNN(4, activation: "relu", recurrentInitializer: "glorot_normal", returnSequences: true, goBackwards: true) },
         { "LSTM", () => new LSTM(3, recurrentActivation: "hard_sigmoid", unitForgetBias: false, usePeepholes: true, biasInitializer: new Constant(0.5)) },
+        { "GRU", () => new GRU(3, activation: "relu", useBias: false, resetAfter: false, kernelInitializer: new VarianceScaling(2.0, "fan_out", "uniform")) },
     };
 
     [Theory]
