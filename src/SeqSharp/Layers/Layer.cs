@@ -195,6 +195,18 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
     /// <exception cref="ArgumentException">The input does not fit the layer, or the mask's batch size differs from the input's.</exception>
     public (Tensor Output, Tensor? Mask) CallWithMask(Tensor x, Tensor? mask)
     {
+        var input = PrepareInput(x, ref mask);
+        var output = mask is null ? forward(input) : ForwardMasked(input, mask);
+        return (output, ComputeMask(x, mask));
+    }
+
+    /// <summary>
+    /// What every call does before computing: checks the input against <see cref="InputSpec"/> and
+    /// the mask against the input, builds the layer on first use, casts the input to
+    /// <see cref="DType"/> and the mask to boolean.
+    /// </summary>
+    private protected Tensor PrepareInput(Tensor x, ref Tensor? mask)
+    {
         ArgumentNullException.ThrowIfNull(x);
         var shape = x.shape;
         InputSpec.Check(Name, shape);
@@ -209,9 +221,7 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
         }
         if (!Built)
             Build(shape[1..]);
-        var input = x.dtype != DType && CastsInput ? x.to_type(DType) : x;
-        var output = mask is null ? forward(input) : ForwardMasked(input, mask);
-        return (output, ComputeMask(x, mask));
+        return x.dtype != DType && CastsInput ? x.to_type(DType) : x;
     }
 
     /// <summary>
@@ -230,6 +240,13 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
     /// <param name="input">The layer's input (before any cast).</param>
     /// <param name="mask">The incoming mask (boolean), or null.</param>
     protected internal virtual Tensor? ComputeMask(Tensor input, Tensor? mask) => SupportsMasking ? mask : null;
+
+    /// <summary>Resets carried states (stateful recurrent layers, and wrappers of them); nothing for other layers.</summary>
+    internal virtual void ResetStatesCore()
+    {
+        foreach (var layer in WrappedLayers)
+            layer.ResetStatesCore();
+    }
 
     /// <summary>
     /// Whether a call returns states besides the output (recurrent layers with <c>returnState</c>);

@@ -50,8 +50,8 @@ internal sealed class LayerConfig
     /// <summary>The sample shape from <c>batch_input_shape</c> (or Keras 3's <c>batch_shape</c>), without the batch axis.</summary>
     public long[]? InputShape => BatchShape is { } shape ? shape[1..].Select(d => d ?? throw Invalid(BatchShapeKey!, "fixed sizes after the batch axis", Get(BatchShapeKey!))).ToArray() : null;
 
-    /// <summary>The batch size fixed by <c>batch_input_shape</c>, or null.</summary>
-    public int? BatchSize => BatchShape is { Length: > 0 } shape && shape[0] is long b ? checked((int)b) : null;
+    /// <summary>The batch size fixed by <c>batch_input_shape</c> (or a separate <c>batch_size</c>), or null.</summary>
+    public int? BatchSize => BatchShape is { Length: > 0 } shape && shape[0] is long b ? checked((int)b) : Has("batch_size") ? Int("batch_size") : null;
 
     private string? BatchShapeKey => Has("batch_input_shape") ? "batch_input_shape" : Has("batch_shape") ? "batch_shape" : null;
 

@@ -226,6 +226,16 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
             layer.SetWeights(values);
     }
 
+    /// <summary>
+    /// Resets the carried states of every stateful recurrent layer to zeros (Keras
+    /// <c>model.reset_states()</c>), e.g. between epochs or independent sequences.
+    /// </summary>
+    public void ResetStates()
+    {
+        foreach (var layer in _layers)
+            layer.ResetStatesCore();
+    }
+
     /// <summary>The total number of weight elements.</summary>
     public long CountParams() => _layers.Sum(l => l.CountParams());
 

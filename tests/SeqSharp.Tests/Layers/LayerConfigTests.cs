@@ -17,9 +17,11 @@ public class LayerConfigTests
     {
         { "InputLayer", () => new InputLayer([7, 3], name: "in") },
         { "Dense", () => new Dense(5, activation: "relu", useBias: false, kernelInitializer: new RandomNormal(0.5, 0.1), inputShape: [3], dtype: ScalarType.Float64) },
-        { "SimpleRNN", () => new SimpleRNN(4, activation: "relu", recurrentInitializer: "glorot_normal", returnSequences: true, goBackwards: true) },
-        { "LSTM", () => new LSTM(3, recurrentActivation: "hard_sigmoid", unitForgetBias: false, usePeepholes: true, biasInitializer: new Constant(0.5)) },
-        { "GRU", () => new GRU(3, activation: "relu", useBias: false, resetAfter: false, kernelInitializer: new VarianceScaling(2.0, "fan_out", "uniform")) },
+        { "SimpleRNN", () => new SimpleRNN(4, activation: "relu", recurrentInitializer: "glorot_normal", returnSequences: true, goBackwards: true, stateful: true, batchSize: 8) },
+        { "LSTM", () => new LSTM(3, recurrentActivation: "hard_sigmoid", unitForgetBias: false, usePeepholes: true, biasInitializer: new Constant(0.5),
+            dropout: 0.25, recurrentDropout: 0.5, seed: 3, returnState: true, zeroOutputForMask: true) },
+        { "GRU", () => new GRU(3, activation: "relu", useBias: false, resetAfter: false, kernelInitializer: new VarianceScaling(2.0, "fan_out", "uniform"),
+            stateful: true, inputShape: [6, 2], batchSize: 4) },
     };
 
     [Theory]

@@ -35,8 +35,8 @@ public sealed class GruCell : RecurrentCell
     /// <summary>Creates the cell; see <see cref="GRU"/> for the arguments.</summary>
     public GruCell(int units, string activation = "tanh", string recurrentActivation = "sigmoid", bool useBias = true,
         Initializer? kernelInitializer = null, Initializer? recurrentInitializer = null, Initializer? biasInitializer = null,
-        bool resetAfter = true)
-        : base("gru_cell", units)
+        bool resetAfter = true, double dropout = 0.0, double recurrentDropout = 0.0, long? seed = null)
+        : base("gru_cell", units, dropout, recurrentDropout, seed)
     {
         Activation = Activations.Activation.Get(activation);
         RecurrentActivation = Activations.Activation.Get(recurrentActivation);
@@ -71,6 +71,8 @@ public sealed class GruCell : RecurrentCell
     /// <inheritdoc />
     public override int StateCount => 1;
 
+    internal override int GateCount => 3;
+
     /// <inheritdoc />
     public override bool CanFuse => Activation.IsFusable && RecurrentActivation.IsFusable;
 
@@ -83,17 +85,17 @@ public sealed class GruCell : RecurrentCell
     }
 
     /// <inheritdoc />
-    public override Tensor[] Step(Tensor x, Tensor[] states)
+    public override Tensor[] Step(Tensor x, Tensor[] states, Tensor? inputMasks = null, Tensor? recurrentMasks = null)
     {
         var h = states[0];
-        var inputPart = x.matmul(_kernel!);
+        var inputPart = MaskedProduct(x, _kernel!, inputMasks, 3);
         if (_bias is not null)
             inputPart = inputPart + (ResetAfter ? _bias[0] : _bias);
         var xs = inputPart.chunk(3, -1);
         Tensor z, r, candidate;
         if (ResetAfter)
         {
-            var recurrentPart = h.matmul(_recurrentKernel!);
+            var recurrentPart = MaskedProduct(h, _recurrentKernel!, recurrentMasks, 3);
             if (_bias is not null)
                 recurrentPart = recurrentPart + _bias[1];
             var hs = recurrentPart.chunk(3, -1);
@@ -103,10 +105,10 @@ public sealed class GruCell : RecurrentCell
         }
         else
         {
-            var hs = h.matmul(_recurrentKernel!.narrow(1, 0, 2L * Units)).chunk(2, -1);
-            z = RecurrentActivation.Apply(xs[0] + hs[0]);
-            r = RecurrentActivation.Apply(xs[1] + hs[1]);
-            candidate = (r * h).matmul(_recurrentKernel.narrow(1, 2L * Units, Units));
+            var u = _recurrentKernel!.chunk(3, 1);
+            z = RecurrentActivation.Apply(xs[0] + Masked(h, recurrentMasks, 0).matmul(u[0]));
+            r = RecurrentActivation.Apply(xs[1] + Masked(h, recurrentMasks, 1).matmul(u[1]));
+            candidate = (r * Masked(h, recurrentMasks, 2)).matmul(u[2]);
         }
         var n = Activation.Apply(xs[2] + candidate);
         return [z * h + (1 - z) * n];
