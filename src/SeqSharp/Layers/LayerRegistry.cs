@@ -10,6 +10,9 @@ internal static class LayerRegistry
         ["SimpleRNN"] = SimpleRNN.FromConfig,
         ["LSTM"] = LSTM.FromConfig,
         ["GRU"] = GRU.FromConfig,
+        ["Dropout"] = Dropout.FromConfig,
+        ["SpatialDropout1D"] = SpatialDropout1D.FromConfig,
+        ["GaussianNoise"] = GaussianNoise.FromConfig,
     };
 
     /// <summary>The class names, sorted.</summary>

@@ -1,6 +1,7 @@
 using SeqSharp.Initializers;
 using SeqSharp.Layers;
 using SeqSharp.Tests.TestSupport;
+using Dropout = SeqSharp.Layers.Dropout;
 using GRU = SeqSharp.Layers.GRU;
 using LSTM = SeqSharp.Layers.LSTM;
 
@@ -22,6 +23,9 @@ public class LayerConfigTests
             dropout: 0.25, recurrentDropout: 0.5, seed: 3, returnState: true, zeroOutputForMask: true) },
         { "GRU", () => new GRU(3, activation: "relu", useBias: false, resetAfter: false, kernelInitializer: new VarianceScaling(2.0, "fan_out", "uniform"),
             stateful: true, inputShape: [6, 2], batchSize: 4) },
+        { "Dropout", () => new Dropout(0.3, noiseShape: [null, 1, null], seed: 5) },
+        { "SpatialDropout1D", () => new SpatialDropout1D(0.2, seed: 2, inputShape: [5, 3]) },
+        { "GaussianNoise", () => new GaussianNoise(0.1, seed: 4) },
     };
 
     [Theory]
@@ -38,9 +42,9 @@ public class LayerConfigTests
     {
         var concrete = typeof(Layer).Assembly.GetTypes()
             .Where(t => t.IsSubclassOf(typeof(Layer)) && !t.IsAbstract && t.IsPublic)
-            .Select(t => t.Name).Order().ToList();
+            .Select(t => t.Name).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(concrete, LayerRegistry.Names);
-        Assert.Equal(concrete, Layers.Select(row => (string)row[0]).Order().ToList());
+        Assert.Equal(concrete, Layers.Select(row => (string)row[0]).Order(StringComparer.Ordinal).ToList());
     }
 
     [Fact]

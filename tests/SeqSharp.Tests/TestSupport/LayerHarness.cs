@@ -17,7 +17,7 @@ internal static class LayerHarness
     /// <param name="trainableWeights">The expected number of trainable weight tensors.</param>
     /// <param name="nonTrainableWeights">The expected number of non-trainable weight tensors.</param>
     /// <param name="parameters">The expected parameter count (Keras's summary), or null to skip.</param>
-    /// <param name="train">Whether to run the training step (false for layers that cannot be trained alone, such as index inputs to nothing).</param>
+    /// <param name="train">Whether to run the training step (layers without trainable weights never do).</param>
     public static Tensor Run(Layer layer, Tensor input, long[] expectedOutputShape, int trainableWeights = 0, int nonTrainableWeights = 0,
         long? parameters = null, bool train = true)
     {
@@ -33,7 +33,7 @@ internal static class LayerHarness
         if (parameters is long count)
             Assert.Equal(count, layer.CountParams());
         ConfigRoundTrip(layer);
-        if (train)
+        if (train && trainableWeights > 0)
             TrainOneStep(layer, input, y);
         return y;
     }

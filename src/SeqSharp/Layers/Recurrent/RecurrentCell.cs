@@ -17,7 +17,7 @@ namespace SeqSharp.Layers;
 public abstract class RecurrentCell : nn.Module
 {
     private readonly List<Parameter> _weights = [];
-    private readonly Generator? _generator;
+    private readonly LayerRandom _random;
 
     /// <summary>Creates the cell.</summary>
     /// <param name="name">The module name.</param>
@@ -38,9 +38,7 @@ public abstract class RecurrentCell : nn.Module
         Units = units;
         Dropout = dropout;
         RecurrentDropout = recurrentDropout;
-        Seed = seed;
-        if (seed is long value)
-            _generator = new Generator(unchecked((ulong)value), torch.CPU);
+        _random = new LayerRandom(seed);
     }
 
     /// <summary>Size of the hidden state (and of the output).</summary>
@@ -59,7 +57,7 @@ public abstract class RecurrentCell : nn.Module
     public double RecurrentDropout { get; }
 
     /// <summary>The dropout seed, or null.</summary>
-    public long? Seed { get; }
+    public long? Seed => _random.Seed;
 
     /// <summary>The number of gate blocks in the kernels: 1 for SimpleRNN, 4 for LSTM, 3 for GRU.</summary>
     internal abstract int GateCount { get; }
@@ -75,13 +73,8 @@ public abstract class RecurrentCell : nn.Module
     /// Draws <see cref="DropoutMaskCount"/> inverted-dropout masks <c>(count, batch, dim)</c>: each
     /// element is 0 with probability <paramref name="rate"/>, else <c>1 / (1 - rate)</c>.
     /// </summary>
-    internal Tensor DropoutMasks(double rate, long batch, long dim, ScalarType dtype)
-    {
-        double keep = 1 - rate;
-        using var uniform = torch.rand(new[] { DropoutMaskCount, batch, dim }, dtype: dtype, generator: _generator);
-        using var kept = uniform.lt(keep);
-        return kept.to_type(dtype).div_(keep);
-    }
+    internal Tensor DropoutMasks(double rate, long batch, long dim, ScalarType dtype) =>
+        _random.DropoutMask([DropoutMaskCount, batch, dim], rate, dtype);
 
     /// <summary>
     /// <c>v · kernel</c> where each of the <paramref name="gates"/> column blocks sees <c>v</c>
