@@ -103,4 +103,7 @@ public sealed class Dense : Layer
         config["bias_initializer"] = InitializerConfig.Of(BiasInitializer);
         return config;
     }
+
+    internal static Dense FromConfig(LayerConfig c) => new(c.Int("units"), c.OptionalString("activation"), c.Bool("use_bias", true),
+        c.Initializer("kernel_initializer"), c.Initializer("bias_initializer"), c.InputShape, c.Name, c.DType);
 }
