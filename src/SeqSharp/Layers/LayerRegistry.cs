@@ -13,6 +13,7 @@ internal static class LayerRegistry
         ["Dropout"] = Dropout.FromConfig,
         ["SpatialDropout1D"] = SpatialDropout1D.FromConfig,
         ["GaussianNoise"] = GaussianNoise.FromConfig,
+        ["Activation"] = Activation.FromConfig,
     };
 
     /// <summary>The class names, sorted.</summary>
