@@ -161,6 +161,15 @@ internal sealed class LayerConfig
         }
     }
 
+    /// <summary>SeqSharp's layers take sequences channels-last, <c>(batch, steps, channels)</c>; a config asking for channels-first is refused.</summary>
+    public void RequireChannelsLast()
+    {
+        string format = String("data_format", "channels_last");
+        if (format != "channels_last")
+            throw new NotSupportedException(
+                $"Layer config for '{ClassName}' has data_format '{format}', but SeqSharp's layers take channels-last input (batch, steps, channels). Expected: \"channels_last\".");
+    }
+
     /// <summary>
     /// Regularizers and constraints are not implemented: a config that sets one is refused rather
     /// than silently loaded as a different model.

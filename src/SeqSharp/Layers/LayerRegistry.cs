@@ -14,6 +14,10 @@ internal static class LayerRegistry
         ["SpatialDropout1D"] = SpatialDropout1D.FromConfig,
         ["GaussianNoise"] = GaussianNoise.FromConfig,
         ["Activation"] = Activation.FromConfig,
+        ["RepeatVector"] = RepeatVector.FromConfig,
+        ["Flatten"] = Flatten.FromConfig,
+        ["Reshape"] = Reshape.FromConfig,
+        ["Permute"] = Permute.FromConfig,
     };
 
     /// <summary>The class names, sorted.</summary>

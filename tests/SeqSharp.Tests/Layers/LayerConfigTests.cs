@@ -28,6 +28,10 @@ public class LayerConfigTests
         { "SpatialDropout1D", () => new SpatialDropout1D(0.2, seed: 2, inputShape: [5, 3]) },
         { "GaussianNoise", () => new GaussianNoise(0.1, seed: 4) },
         { "Activation", () => new Activation("softsign", inputShape: [4]) },
+        { "RepeatVector", () => new RepeatVector(7) },
+        { "Flatten", () => new Flatten(name: "flat") },
+        { "Reshape", () => new Reshape([3, -1]) },
+        { "Permute", () => new Permute([2, 3, 1]) },
     };
 
     [Theory]
