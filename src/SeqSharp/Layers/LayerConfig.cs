@@ -97,6 +97,15 @@ internal sealed class LayerConfig
         var single => [ToLong(key, single)],
     };
 
+    /// <summary>An axis given as an integer or, as Keras writes it after building, a one-element list.</summary>
+    public int SingleAxis(string key, int fallback)
+    {
+        if (!Has(key))
+            return fallback;
+        var axes = Longs(key);
+        return axes.Length == 1 ? checked((int)axes[0]) : throw Invalid(key, "a single axis", Get(key));
+    }
+
     /// <summary>A list of integers or nulls (a noise shape, a batch shape), or null.</summary>
     public long?[]? NullableLongs(string key) => Get(key) switch
     {

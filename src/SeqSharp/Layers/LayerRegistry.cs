@@ -18,6 +18,8 @@ internal static class LayerRegistry
         ["Flatten"] = Flatten.FromConfig,
         ["Reshape"] = Reshape.FromConfig,
         ["Permute"] = Permute.FromConfig,
+        ["LayerNormalization"] = LayerNormalization.FromConfig,
+        ["BatchNormalization"] = BatchNormalization.FromConfig,
     };
 
     /// <summary>The class names, sorted.</summary>

@@ -32,6 +32,8 @@ public class LayerConfigTests
         { "Flatten", () => new Flatten(name: "flat") },
         { "Reshape", () => new Reshape([3, -1]) },
         { "Permute", () => new Permute([2, 3, 1]) },
+        { "LayerNormalization", () => new LayerNormalization(axis: 1, epsilon: 1e-5, center: false, gammaInitializer: "random_normal") },
+        { "BatchNormalization", () => new BatchNormalization(axis: -2, momentum: 0.9, epsilon: 1e-4, scale: false, movingVarianceInitializer: new Constant(2)) },
     };
 
     [Theory]
