@@ -97,6 +97,15 @@ internal sealed class LayerConfig
         var single => [ToLong(key, single)],
     };
 
+    /// <summary>An axis given as an integer or, as Keras writes it after building, a one-element list.</summary>
+    public int SingleAxis(string key, int fallback)
+    {
+        if (!Has(key))
+            return fallback;
+        var axes = Longs(key);
+        return axes.Length == 1 ? checked((int)axes[0]) : throw Invalid(key, "a single axis", Get(key));
+    }
+
     /// <summary>A list of integers or nulls (a noise shape, a batch shape), or null.</summary>
     public long?[]? NullableLongs(string key) => Get(key) switch
     {
@@ -159,6 +168,15 @@ internal sealed class LayerConfig
             default:
                 throw Invalid(key, "an initializer name or {\"class_name\": ..., \"config\": {...}}", value);
         }
+    }
+
+    /// <summary>SeqSharp's layers take sequences channels-last, <c>(batch, steps, channels)</c>; a config asking for channels-first is refused.</summary>
+    public void RequireChannelsLast()
+    {
+        string format = String("data_format", "channels_last");
+        if (format != "channels_last")
+            throw new NotSupportedException(
+                $"Layer config for '{ClassName}' has data_format '{format}', but SeqSharp's layers take channels-last input (batch, steps, channels). Expected: \"channels_last\".");
     }
 
     /// <summary>

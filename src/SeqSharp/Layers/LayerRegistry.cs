@@ -13,6 +13,13 @@ internal static class LayerRegistry
         ["Dropout"] = Dropout.FromConfig,
         ["SpatialDropout1D"] = SpatialDropout1D.FromConfig,
         ["GaussianNoise"] = GaussianNoise.FromConfig,
+        ["Activation"] = Activation.FromConfig,
+        ["RepeatVector"] = RepeatVector.FromConfig,
+        ["Flatten"] = Flatten.FromConfig,
+        ["Reshape"] = Reshape.FromConfig,
+        ["Permute"] = Permute.FromConfig,
+        ["LayerNormalization"] = LayerNormalization.FromConfig,
+        ["BatchNormalization"] = BatchNormalization.FromConfig,
     };
 
     /// <summary>The class names, sorted.</summary>

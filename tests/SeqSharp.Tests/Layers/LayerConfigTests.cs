@@ -1,6 +1,7 @@
 using SeqSharp.Initializers;
 using SeqSharp.Layers;
 using SeqSharp.Tests.TestSupport;
+using Activation = SeqSharp.Layers.Activation;
 using Dropout = SeqSharp.Layers.Dropout;
 using GRU = SeqSharp.Layers.GRU;
 using LSTM = SeqSharp.Layers.LSTM;
@@ -26,6 +27,13 @@ public class LayerConfigTests
         { "Dropout", () => new Dropout(0.3, noiseShape: [null, 1, null], seed: 5) },
         { "SpatialDropout1D", () => new SpatialDropout1D(0.2, seed: 2, inputShape: [5, 3]) },
         { "GaussianNoise", () => new GaussianNoise(0.1, seed: 4) },
+        { "Activation", () => new Activation("softsign", inputShape: [4]) },
+        { "RepeatVector", () => new RepeatVector(7) },
+        { "Flatten", () => new Flatten(name: "flat") },
+        { "Reshape", () => new Reshape([3, -1]) },
+        { "Permute", () => new Permute([2, 3, 1]) },
+        { "LayerNormalization", () => new LayerNormalization(axis: 1, epsilon: 1e-5, center: false, gammaInitializer: "random_normal") },
+        { "BatchNormalization", () => new BatchNormalization(axis: -2, momentum: 0.9, epsilon: 1e-4, scale: false, movingVarianceInitializer: new Constant(2)) },
     };
 
     [Theory]

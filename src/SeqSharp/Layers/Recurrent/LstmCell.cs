@@ -34,8 +34,8 @@ public sealed class LstmCell : RecurrentCell
         bool unitForgetBias = true, bool usePeepholes = false, double dropout = 0.0, double recurrentDropout = 0.0, long? seed = null)
         : base("lstm_cell", units, dropout, recurrentDropout, seed)
     {
-        Activation = Activation.Get(activation);
-        RecurrentActivation = Activation.Get(recurrentActivation);
+        Activation = Activations.Activation.Get(activation);
+        RecurrentActivation = Activations.Activation.Get(recurrentActivation);
         UseBias = useBias;
         KernelInitializer = kernelInitializer ?? new GlorotUniform();
         RecurrentInitializer = recurrentInitializer ?? new Orthogonal();
@@ -45,10 +45,10 @@ public sealed class LstmCell : RecurrentCell
     }
 
     /// <summary>The cell-input and output activation.</summary>
-    public Activation Activation { get; }
+    public Activations.Activation Activation { get; }
 
     /// <summary>The gate activation.</summary>
-    public Activation RecurrentActivation { get; }
+    public Activations.Activation RecurrentActivation { get; }
 
     /// <summary>Whether a bias is added.</summary>
     public bool UseBias { get; }

@@ -23,7 +23,7 @@ public sealed class SimpleRnnCell : RecurrentCell
         double dropout = 0.0, double recurrentDropout = 0.0, long? seed = null)
         : base("simple_rnn_cell", units, dropout, recurrentDropout, seed)
     {
-        Activation = Activation.Get(activation);
+        Activation = Activations.Activation.Get(activation);
         UseBias = useBias;
         KernelInitializer = kernelInitializer ?? new GlorotUniform();
         RecurrentInitializer = recurrentInitializer ?? new Orthogonal();
@@ -31,7 +31,7 @@ public sealed class SimpleRnnCell : RecurrentCell
     }
 
     /// <summary>The activation.</summary>
-    public Activation Activation { get; }
+    public Activations.Activation Activation { get; }
 
     /// <summary>Whether a bias is added.</summary>
     public bool UseBias { get; }
