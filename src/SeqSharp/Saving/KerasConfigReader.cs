@@ -50,10 +50,12 @@ internal sealed class KerasConfigReader(string source)
         for (int i = 0; i < entries.Count; i++)
         {
             var (layerClass, layerConfig) = Entry(entries[i], i);
-            if (layerClass == "InputLayer" && i + 1 < entries.Count && Entry(entries[i + 1], i + 1).Config.ContainsKey("input_shape"))
+            if (layerClass == "InputLayer" && i + 1 < entries.Count && Entry(entries[i + 1], i + 1).Config is var declared
+                && (declared.ContainsKey("input_shape") || declared.GetValueOrDefault("batch_input_shape") is not null))
             {
-                // SeqSharp's writer puts a first layer's declared shape in an InputLayer (as Keras 3
-                // does) and marks the layer with input_shape: fold it back into the layer.
+                // The InputLayer was made from the next layer's declared shape: by Keras 2 (which
+                // keeps batch_input_shape on the layer), or by SeqSharp's writer (which marks the
+                // layer with input_shape, as Keras 3 accepts). Fold it back into the layer.
                 var (nextClass, nextConfig) = Entry(entries[i + 1], i + 1);
                 nextConfig["batch_input_shape"] = layerConfig.GetValueOrDefault("batch_shape") ?? layerConfig.GetValueOrDefault("batch_input_shape");
                 nextConfig.Remove("input_shape");
