@@ -20,6 +20,7 @@ internal static class LayerRegistry
         ["Permute"] = Permute.FromConfig,
         ["LayerNormalization"] = LayerNormalization.FromConfig,
         ["BatchNormalization"] = BatchNormalization.FromConfig,
+        ["Conv1D"] = Conv1D.FromConfig,
     };
 
     /// <summary>The class names, sorted.</summary>

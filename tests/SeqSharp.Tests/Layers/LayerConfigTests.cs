@@ -33,6 +33,7 @@ public class LayerConfigTests
         { "Reshape", () => new Reshape([3, -1]) },
         { "Permute", () => new Permute([2, 3, 1]) },
         { "LayerNormalization", () => new LayerNormalization(axis: 1, epsilon: 1e-5, center: false, gammaInitializer: "random_normal") },
+        { "Conv1D", () => new Conv1D(8, 5, strides: 2, padding: "causal", activation: "relu", useBias: false, kernelInitializer: "he_normal", inputShape: [20, 3]) },
         { "BatchNormalization", () => new BatchNormalization(axis: -2, momentum: 0.9, epsilon: 1e-4, scale: false, movingVarianceInitializer: new Constant(2)) },
     };
 
