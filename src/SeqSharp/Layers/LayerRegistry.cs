@@ -21,6 +21,10 @@ internal static class LayerRegistry
         ["LayerNormalization"] = LayerNormalization.FromConfig,
         ["BatchNormalization"] = BatchNormalization.FromConfig,
         ["Conv1D"] = Conv1D.FromConfig,
+        ["MaxPooling1D"] = MaxPooling1D.FromConfig,
+        ["AveragePooling1D"] = AveragePooling1D.FromConfig,
+        ["GlobalAveragePooling1D"] = GlobalAveragePooling1D.FromConfig,
+        ["GlobalMaxPooling1D"] = GlobalMaxPooling1D.FromConfig,
     };
 
     /// <summary>The class names, sorted.</summary>

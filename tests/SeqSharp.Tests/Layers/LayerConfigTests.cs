@@ -34,6 +34,10 @@ public class LayerConfigTests
         { "Permute", () => new Permute([2, 3, 1]) },
         { "LayerNormalization", () => new LayerNormalization(axis: 1, epsilon: 1e-5, center: false, gammaInitializer: "random_normal") },
         { "Conv1D", () => new Conv1D(8, 5, strides: 2, padding: "causal", activation: "relu", useBias: false, kernelInitializer: "he_normal", inputShape: [20, 3]) },
+        { "MaxPooling1D", () => new MaxPooling1D(3, strides: 2, padding: "same") },
+        { "AveragePooling1D", () => new AveragePooling1D(4) },
+        { "GlobalAveragePooling1D", () => new GlobalAveragePooling1D(keepdims: true) },
+        { "GlobalMaxPooling1D", () => new GlobalMaxPooling1D() },
         { "BatchNormalization", () => new BatchNormalization(axis: -2, momentum: 0.9, epsilon: 1e-4, scale: false, movingVarianceInitializer: new Constant(2)) },
     };
 
