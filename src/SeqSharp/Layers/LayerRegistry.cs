@@ -10,6 +10,8 @@ internal static class LayerRegistry
         ["SimpleRNN"] = SimpleRNN.FromConfig,
         ["LSTM"] = LSTM.FromConfig,
         ["GRU"] = GRU.FromConfig,
+        ["Embedding"] = Embedding.FromConfig,
+        ["Masking"] = Masking.FromConfig,
         ["Dropout"] = Dropout.FromConfig,
         ["SpatialDropout1D"] = SpatialDropout1D.FromConfig,
         ["GaussianNoise"] = GaussianNoise.FromConfig,

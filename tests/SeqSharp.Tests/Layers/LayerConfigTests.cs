@@ -3,6 +3,7 @@ using SeqSharp.Layers;
 using SeqSharp.Tests.TestSupport;
 using Activation = SeqSharp.Layers.Activation;
 using Dropout = SeqSharp.Layers.Dropout;
+using Embedding = SeqSharp.Layers.Embedding;
 using GRU = SeqSharp.Layers.GRU;
 using LSTM = SeqSharp.Layers.LSTM;
 
@@ -24,6 +25,8 @@ public class LayerConfigTests
             dropout: 0.25, recurrentDropout: 0.5, seed: 3, returnState: true, zeroOutputForMask: true) },
         { "GRU", () => new GRU(3, activation: "relu", useBias: false, resetAfter: false, kernelInitializer: new VarianceScaling(2.0, "fan_out", "uniform"),
             stateful: true, inputShape: [6, 2], batchSize: 4) },
+        { "Embedding", () => new Embedding(100, 8, maskZero: true, inputLength: 12, embeddingsInitializer: new RandomUniform(-0.1, 0.1)) },
+        { "Masking", () => new Masking(-1.0, inputShape: [5, 2]) },
         { "Dropout", () => new Dropout(0.3, noiseShape: [null, 1, null], seed: 5) },
         { "SpatialDropout1D", () => new SpatialDropout1D(0.2, seed: 2, inputShape: [5, 3]) },
         { "GaussianNoise", () => new GaussianNoise(0.1, seed: 4) },
