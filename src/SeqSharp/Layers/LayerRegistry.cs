@@ -27,6 +27,7 @@ internal static class LayerRegistry
         ["AveragePooling1D"] = AveragePooling1D.FromConfig,
         ["GlobalAveragePooling1D"] = GlobalAveragePooling1D.FromConfig,
         ["GlobalMaxPooling1D"] = GlobalMaxPooling1D.FromConfig,
+        ["TimeDistributed"] = TimeDistributed.FromConfig,
     };
 
     /// <summary>The class names, sorted.</summary>

@@ -41,6 +41,7 @@ public class LayerConfigTests
         { "AveragePooling1D", () => new AveragePooling1D(4) },
         { "GlobalAveragePooling1D", () => new GlobalAveragePooling1D(keepdims: true) },
         { "GlobalMaxPooling1D", () => new GlobalMaxPooling1D() },
+        { "TimeDistributed", () => new TimeDistributed(new Dense(3, activation: "tanh"), inputShape: [5, 2]) },
         { "BatchNormalization", () => new BatchNormalization(axis: -2, momentum: 0.9, epsilon: 1e-4, scale: false, movingVarianceInitializer: new Constant(2)) },
     };
 
