@@ -28,6 +28,7 @@ internal static class LayerRegistry
         ["GlobalAveragePooling1D"] = GlobalAveragePooling1D.FromConfig,
         ["GlobalMaxPooling1D"] = GlobalMaxPooling1D.FromConfig,
         ["TimeDistributed"] = TimeDistributed.FromConfig,
+        ["Bidirectional"] = Bidirectional.FromConfig,
     };
 
     /// <summary>The class names, sorted.</summary>

@@ -42,6 +42,7 @@ public class LayerConfigTests
         { "GlobalAveragePooling1D", () => new GlobalAveragePooling1D(keepdims: true) },
         { "GlobalMaxPooling1D", () => new GlobalMaxPooling1D() },
         { "TimeDistributed", () => new TimeDistributed(new Dense(3, activation: "tanh"), inputShape: [5, 2]) },
+        { "Bidirectional", () => new Bidirectional(new GRU(3, returnSequences: true, dropout: 0.1), mergeMode: "ave") },
         { "BatchNormalization", () => new BatchNormalization(axis: -2, momentum: 0.9, epsilon: 1e-4, scale: false, movingVarianceInitializer: new Constant(2)) },
     };
 
