@@ -184,8 +184,8 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
     /// <remarks>
     /// <para>A mask marks the time steps to use (<c>true</c>) and to skip (<c>false</c>); it has the
     /// input's leading axes, <c>(batch, timesteps)</c> for sequence input. Layers create masks
-    /// (<c>Embedding</c> with <c>maskZero</c>, <c>Masking</c>), use them (recurrent
-    /// layers skip masked steps, <c>GlobalAveragePooling1D</c> averages only unmasked ones)
+    /// (<see cref="Embedding"/> with <c>maskZero</c>, <see cref="Masking"/>), use them (recurrent
+    /// layers skip masked steps, <see cref="GlobalAveragePooling1D"/> averages only unmasked ones)
     /// or pass them on unchanged (Dense, Dropout, Activation, normalization layers). Other layers
     /// (convolution, pooling, reshaping) drop the mask, as Keras does.</para>
     /// </remarks>

@@ -97,6 +97,16 @@ internal sealed class LayerConfig
         var single => [ToLong(key, single)],
     };
 
+    /// <summary>A 1D size given as an integer or a one-element list (Keras writes <c>kernel_size</c> as <c>[3]</c>).</summary>
+    public int SingleInt(string key)
+    {
+        var values = Longs(key);
+        return values.Length == 1 ? checked((int)values[0]) : throw Invalid(key, "one integer (1D)", Get(key));
+    }
+
+    /// <summary><see cref="SingleInt(string)"/> with a default for an absent or null key.</summary>
+    public int SingleInt(string key, int fallback) => Has(key) ? SingleInt(key) : fallback;
+
     /// <summary>An axis given as an integer or, as Keras writes it after building, a one-element list.</summary>
     public int SingleAxis(string key, int fallback)
     {

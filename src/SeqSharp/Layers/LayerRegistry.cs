@@ -10,6 +10,8 @@ internal static class LayerRegistry
         ["SimpleRNN"] = SimpleRNN.FromConfig,
         ["LSTM"] = LSTM.FromConfig,
         ["GRU"] = GRU.FromConfig,
+        ["Embedding"] = Embedding.FromConfig,
+        ["Masking"] = Masking.FromConfig,
         ["Dropout"] = Dropout.FromConfig,
         ["SpatialDropout1D"] = SpatialDropout1D.FromConfig,
         ["GaussianNoise"] = GaussianNoise.FromConfig,
@@ -20,6 +22,13 @@ internal static class LayerRegistry
         ["Permute"] = Permute.FromConfig,
         ["LayerNormalization"] = LayerNormalization.FromConfig,
         ["BatchNormalization"] = BatchNormalization.FromConfig,
+        ["Conv1D"] = Conv1D.FromConfig,
+        ["MaxPooling1D"] = MaxPooling1D.FromConfig,
+        ["AveragePooling1D"] = AveragePooling1D.FromConfig,
+        ["GlobalAveragePooling1D"] = GlobalAveragePooling1D.FromConfig,
+        ["GlobalMaxPooling1D"] = GlobalMaxPooling1D.FromConfig,
+        ["TimeDistributed"] = TimeDistributed.FromConfig,
+        ["Bidirectional"] = Bidirectional.FromConfig,
     };
 
     /// <summary>The class names, sorted.</summary>

@@ -3,6 +3,7 @@ using SeqSharp.Layers;
 using SeqSharp.Tests.TestSupport;
 using Activation = SeqSharp.Layers.Activation;
 using Dropout = SeqSharp.Layers.Dropout;
+using Embedding = SeqSharp.Layers.Embedding;
 using GRU = SeqSharp.Layers.GRU;
 using LSTM = SeqSharp.Layers.LSTM;
 
@@ -24,6 +25,8 @@ public class LayerConfigTests
             dropout: 0.25, recurrentDropout: 0.5, seed: 3, returnState: true, zeroOutputForMask: true) },
         { "GRU", () => new GRU(3, activation: "relu", useBias: false, resetAfter: false, kernelInitializer: new VarianceScaling(2.0, "fan_out", "uniform"),
             stateful: true, inputShape: [6, 2], batchSize: 4) },
+        { "Embedding", () => new Embedding(100, 8, maskZero: true, inputLength: 12, embeddingsInitializer: new RandomUniform(-0.1, 0.1)) },
+        { "Masking", () => new Masking(-1.0, inputShape: [5, 2]) },
         { "Dropout", () => new Dropout(0.3, noiseShape: [null, 1, null], seed: 5) },
         { "SpatialDropout1D", () => new SpatialDropout1D(0.2, seed: 2, inputShape: [5, 3]) },
         { "GaussianNoise", () => new GaussianNoise(0.1, seed: 4) },
@@ -33,6 +36,13 @@ public class LayerConfigTests
         { "Reshape", () => new Reshape([3, -1]) },
         { "Permute", () => new Permute([2, 3, 1]) },
         { "LayerNormalization", () => new LayerNormalization(axis: 1, epsilon: 1e-5, center: false, gammaInitializer: "random_normal") },
+        { "Conv1D", () => new Conv1D(8, 5, strides: 2, padding: "causal", activation: "relu", useBias: false, kernelInitializer: "he_normal", inputShape: [20, 3]) },
+        { "MaxPooling1D", () => new MaxPooling1D(3, strides: 2, padding: "same") },
+        { "AveragePooling1D", () => new AveragePooling1D(4) },
+        { "GlobalAveragePooling1D", () => new GlobalAveragePooling1D(keepdims: true) },
+        { "GlobalMaxPooling1D", () => new GlobalMaxPooling1D() },
+        { "TimeDistributed", () => new TimeDistributed(new Dense(3, activation: "tanh"), inputShape: [5, 2]) },
+        { "Bidirectional", () => new Bidirectional(new GRU(3, returnSequences: true, dropout: 0.1), mergeMode: "ave") },
         { "BatchNormalization", () => new BatchNormalization(axis: -2, momentum: 0.9, epsilon: 1e-4, scale: false, movingVarianceInitializer: new Constant(2)) },
     };
 

@@ -88,8 +88,8 @@ public abstract class Rnn : Layer
     /// <summary>The fixed batch size of a stateful layer: given to the constructor or taken from the first call; null before.</summary>
     public int? BatchSize { get; private set; }
 
-    /// <summary>Whether masked steps output zeros (Keras <c>zero_output_for_mask</c>; Bidirectional sets it with returnSequences) rather than the previous output.</summary>
-    public bool ZeroOutputForMask { get; }
+    /// <summary>Whether masked steps output zeros (Keras <c>zero_output_for_mask</c>; <see cref="Bidirectional"/> sets it with returnSequences) rather than the previous output.</summary>
+    public bool ZeroOutputForMask { get; internal set; }
 
     /// <summary>Which implementation runs; <see cref="RecurrentImplementation.Auto"/> by default.</summary>
     public RecurrentImplementation Implementation { get; set; } = RecurrentImplementation.Auto;
