@@ -97,8 +97,9 @@ public class MeanMetricWrapper : Mean
         if (_loss is not null)
             foreach (var (key, value) in _loss.GetConfig().Where(kv => kv.Key is not ("name" or "reduction")))
                 config[key] = value;
-        // As Keras: only the wrapper itself names its function (its subclasses are their own class).
-        if (GetType() == typeof(MeanMetricWrapper))
+        // As Keras: only the wrapper itself names its function (its subclasses are their own class);
+        // a delegate has no name, so its config cannot rebuild it (FromConfig then says 'fn' is missing).
+        if (GetType() == typeof(MeanMetricWrapper) && FunctionName is not null)
             config["fn"] = FunctionName;
         return config;
     }

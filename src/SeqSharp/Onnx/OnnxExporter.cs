@@ -68,9 +68,12 @@ internal static class OnnxExporter
         RepeatVector repeat => g.Node("Tile", [g.Node("Unsqueeze", [x, g.Int64s("axes", 1)]), g.Int64s("repeats", 1, repeat.N, 1)]),
         Permute permute => g.Node("Transpose", [x], B.Ints("perm", [0, .. permute.Dims.Select(d => (long)d)])),
         Rnn rnn => Recurrent(g, rnn, x),
+        // Dense and element-wise layers already act on the last axis at every time step.
+        TimeDistributed { Layer: Layers.Dense or Layers.Activation or Dropout or GaussianNoise } wrapper => Layer(g, wrapper.Layer, x),
         _ => throw new NotSupportedException(
             $"Layer '{layer.Name}' of type {layer.ClassName} cannot be exported to ONNX. Exportable: InputLayer, Dense, Activation, Dropout, " +
-            "SpatialDropout1D, GaussianNoise (identities at inference), Flatten, Reshape, RepeatVector, Permute, SimpleRNN, LSTM, GRU."),
+            "SpatialDropout1D, GaussianNoise (identities at inference), Flatten, Reshape, RepeatVector, Permute, SimpleRNN, LSTM, GRU, " +
+            "TimeDistributed of Dense, Activation, Dropout or GaussianNoise."),
     };
 
     private static string Dense(B g, Dense dense, string x)

@@ -40,6 +40,7 @@ public class ExportOnnxTests(ITestOutputHelper output)
         { "GRU goBackwards sequences, softsign", () => Model([new GRU(4, activation: "softsign", goBackwards: true, returnSequences: true, inputShape: [Steps, Features])]) },
         { "Stacked with Dropout", () => Model([new LSTM(4, returnSequences: true, inputShape: [Steps, Features]), new Dropout(0.3), new SpatialDropout1D(0.2), new GaussianNoise(0.1), new GRU(3), new Dense(1)]) },
         { "Activation, Flatten, Reshape", () => Model([new InputLayer([Steps, Features]), new Activation("tanh"), new Flatten(), new Reshape([3, -1]), new Dense(2)]) },
+        { "TimeDistributed(Dense)", () => Model([new LSTM(4, returnSequences: true, inputShape: [Steps, Features]), new TimeDistributed(new Dense(2, activation: "tanh"))]) },
         { "RepeatVector, Permute", () => Model([new Dense(4, inputShape: [Features]), new RepeatVector(Steps), new LSTM(3, returnSequences: true), new Permute([2, 1])]) },
         // ONNX Runtime 1.31 has float64 kernels for MatMul and the activations, none for RNN, LSTM, GRU
         // (it says "LSTM operator does not support double yet"): a float64 model with them exports, but runs elsewhere.

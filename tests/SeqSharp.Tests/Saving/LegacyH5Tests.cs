@@ -180,11 +180,11 @@ public class LegacyH5Tests
     {
         using var folder = new TempFolder();
         var conv = folder.File("conv.h5");
-        WriteLegacyFile(conv, ModelConfig.Replace("\"class_name\": \"GRU\"", "\"class_name\": \"Conv1D\""));
+        WriteLegacyFile(conv, ModelConfig.Replace("\"class_name\": \"GRU\"", "\"class_name\": \"Conv2D\""));
         var timeMajor = folder.File("time_major.h5");
         WriteLegacyFile(timeMajor, ModelConfig.Replace("\"time_major\": false, \"units\": 4", "\"time_major\": true, \"units\": 4"));
 
-        Assert.Contains("layer 'gru' of type Conv1D is not supported", Assert.Throws<InvalidDataException>(() => Sequential.Load(conv)).Message);
+        Assert.Contains("layer 'gru' of type Conv2D is not supported", Assert.Throws<InvalidDataException>(() => Sequential.Load(conv)).Message);
         Assert.Contains("layer 'lstm': LSTM option 'time_major=true' is not supported", Assert.Throws<InvalidDataException>(() => Sequential.Load(timeMajor)).Message);
     }
 

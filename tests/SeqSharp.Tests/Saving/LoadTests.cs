@@ -51,6 +51,39 @@ public class LoadTests
     private static string LayerConfig(Layer layer) => SeqSharp.Saving.KerasJson.Write(layer.GetConfig());
 
     [Fact]
+    public void Load_SavedModelOfWrappersConvolutionPoolingAndNormalization_PredictsIdentically()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("m.keras");
+        manual_seed(9);
+        var source = new Sequential([
+            new Embedding(20, 4, inputShape: [8]),
+            new Conv1D(5, 3, padding: "same", activation: "relu"),
+            new MaxPooling1D(),
+            new Bidirectional(new LSTM(3, returnSequences: true), mergeMode: "sum"),
+            new LayerNormalization(),
+            new TimeDistributed(new Dense(2)),
+            new GlobalAveragePooling1D(),
+            new BatchNormalization(),
+            new Dense(1),
+        ]);
+        using (no_grad())
+        {
+            foreach (var w in source.Layers.SelectMany(l => l.Weights))
+                w.add_(randn_like(w) * 0.1);
+        }
+        source.Compile(optimizer: "adam", loss: "mse");
+        source.Save(path);
+
+        var loaded = Sequential.Load(path);
+
+        Assert.Equal(source.Layers.Select(l => l.ClassName), loaded.Layers.Select(l => l.ClassName));
+        AssertSameWeights(source, loaded);
+        var x = randint(0, 20, [5, 8]).to_type(ScalarType.Float32);
+        TensorAssert.Close(source.Predict(x, verbose: 0), loaded.Predict(x, verbose: 0), atol: 0, what: "prediction");
+    }
+
+    [Fact]
     public void Load_ModelBuiltFromData_RebuildsFromBuildInputShape()
     {
         using var folder = new TempFolder();
