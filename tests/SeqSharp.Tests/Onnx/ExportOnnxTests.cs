@@ -62,7 +62,12 @@ public class ExportOnnxTests(ITestOutputHelper output)
     /// <summary>Runs the file in ONNX Runtime on <paramref name="x"/> (float32 or float64).</summary>
     internal static Tensor RunOnnx(string path, Tensor x)
     {
-        using var session = new InferenceSession(path);
+        // One thread that does not spin: ONNX Runtime's default pool busy-waits on the machine's two
+        // cores and slows the tests that run after these ones.
+        using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        options.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
+        using var session = new InferenceSession(path, options);
         var dims = x.shape.Select(d => (int)d).ToArray();
         using var contiguous = x.contiguous();
         NamedOnnxValue input = x.dtype == ScalarType.Float64
