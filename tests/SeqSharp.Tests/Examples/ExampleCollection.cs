@@ -11,9 +11,12 @@ public sealed class ExampleCollection
 {
     public const string Name = "Examples";
 
-    /// <summary>Runs <paramref name="example"/> on one LibTorch thread and restores the previous count.</summary>
+    /// <summary>Runs <paramref name="example"/> with fresh automatic layer names on one LibTorch thread and restores the previous count.</summary>
     public static T SingleThreaded<T>(Func<T> example)
     {
+        // The examples print Keras's automatic layer names, which count the layers made earlier in
+        // the process (by other test classes too): start the count afresh, as a new process would.
+        Utils.ClearSession();
         int previous = get_num_threads();
         set_num_threads(1);
         try
