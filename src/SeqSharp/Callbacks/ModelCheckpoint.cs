@@ -1,25 +1,27 @@
 namespace SeqSharp.Callbacks;
 
 /// <summary>
-/// Saves the model's weights during training, every epoch or every N batches, or only when the
-/// monitored value improves (Keras <c>ModelCheckpoint</c>).
+/// Saves the model (or only its weights) during training, every epoch or every N batches, or only
+/// when the monitored value improves (Keras <c>ModelCheckpoint</c>).
 /// </summary>
 /// <remarks>
 /// <para>The file path may hold Python-style placeholders filled from the epoch (1-based, as in
 /// Keras), the batch (1-based, when saving by batches) and the logs: <c>{epoch}</c>,
 /// <c>{epoch:02d}</c>, <c>{val_loss:.4f}</c>, <c>{loss:.2e}</c>; <c>{{</c> and <c>}}</c> are literal braces.</para>
-/// <para>Weights are written with <see cref="Sequential.SaveWeights"/> (Keras's <c>.weights.h5</c>
-/// layout, with the optimizer's state), so the path must end in <c>.weights.h5</c>. Saving the whole
-/// model (a <c>.keras</c> file, <c>saveWeightsOnly: false</c>) is not supported yet.</para>
+/// <para>With <c>saveWeightsOnly: false</c> (the default, as in Keras) the whole model is written
+/// with <see cref="Sequential.Save"/>, a <c>.keras</c> file that <see cref="Sequential.Load"/> reopens
+/// compiled and ready to continue; with <c>saveWeightsOnly: true</c> the weights and the optimizer's
+/// state are written with <see cref="Sequential.SaveWeights"/> to a <c>.weights.h5</c> file. Either
+/// way the file is replaced atomically, so a crash mid-save leaves the previous checkpoint intact.</para>
 /// <para>With <c>saveBestOnly</c>, a file is written only when the monitored value beats the best so
 /// far (strictly; the first value always does unless <c>initialValueThreshold</c> is given). When
 /// the monitored value is missing from the logs, Keras warns and saves anyway: so does this.</para>
 /// </remarks>
 /// <example>
 /// <code>
-/// var checkpoint = new ModelCheckpoint("ckpt/best.weights.h5", monitor: "val_loss", saveBestOnly: true, saveWeightsOnly: true);
+/// var checkpoint = new ModelCheckpoint("ckpt/best.keras", monitor: "val_loss", saveBestOnly: true);
 /// model.Fit(x, y, epochs: 50, validationSplit: 0.2, callbacks: [checkpoint]);
-/// model.LoadWeights("ckpt/best.weights.h5");
+/// var best = Sequential.Load("ckpt/best.keras");
 /// </code>
 /// </example>
 public sealed class ModelCheckpoint : Callback
@@ -31,19 +33,18 @@ public sealed class ModelCheckpoint : Callback
     private int _lastBatchSeen;
 
     /// <summary>Creates a checkpoint that saves at the end of every epoch.</summary>
-    /// <param name="filepath">The file to write, ending in <c>.weights.h5</c>; may hold placeholders such as <c>{epoch:02d}</c>.</param>
+    /// <param name="filepath">The file to write, ending in <c>.keras</c> (or <c>.weights.h5</c> with <paramref name="saveWeightsOnly"/>); may hold placeholders such as <c>{epoch:02d}</c>.</param>
     /// <param name="monitor">The logged value compared with <c>saveBestOnly</c>. Default <c>"val_loss"</c>.</param>
     /// <param name="verbose">0 silent, 1 a message at each save decision. Default 0.</param>
     /// <param name="saveBestOnly">Save only when the monitored value improves. Default false.</param>
-    /// <param name="saveWeightsOnly">Save only the weights; must be true for now (whole-model saving is not available yet).</param>
+    /// <param name="saveWeightsOnly">Save only the weights and optimizer state (<c>.weights.h5</c>) rather than the whole model (<c>.keras</c>). Default false.</param>
     /// <param name="mode"><c>"min"</c>, <c>"max"</c> or <c>"auto"</c> (from the monitored name). Default <c>"auto"</c>.</param>
     /// <param name="saveFreq">Must be <c>"epoch"</c>; use the constructor with an <c>int saveFreq</c> to save every N batches.</param>
     /// <param name="initialValueThreshold">With <c>saveBestOnly</c>, a first value to beat. Default none.</param>
     /// <exception cref="ArgumentException">
     /// An empty monitor, an unknown mode, a <c>saveFreq</c> other than <c>"epoch"</c>, or a path not ending in
-    /// <c>.weights.h5</c> with <c>saveWeightsOnly</c> (or in neither <c>.keras</c> nor <c>.h5</c> without it).
+    /// <c>.weights.h5</c> with <c>saveWeightsOnly</c> (or not in <c>.keras</c> without it).
     /// </exception>
-    /// <exception cref="NotSupportedException"><c>saveWeightsOnly</c> is false: whole-model files are not supported yet.</exception>
     public ModelCheckpoint(string filepath, string monitor = "val_loss", int verbose = 0, bool saveBestOnly = false,
         bool saveWeightsOnly = false, string mode = "auto", string saveFreq = "epoch", double? initialValueThreshold = null)
         : this(filepath, monitor, verbose, saveBestOnly, saveWeightsOnly, mode, SaveFrequency(saveFreq), initialValueThreshold)
@@ -51,17 +52,16 @@ public sealed class ModelCheckpoint : Callback
     }
 
     /// <summary>Creates a checkpoint that saves every <paramref name="saveFreq"/> training batches (counted across epochs).</summary>
-    /// <param name="filepath">The file to write, ending in <c>.weights.h5</c>; may hold <c>{epoch}</c>, <c>{batch}</c> and log placeholders.</param>
+    /// <param name="filepath">The file to write, ending in <c>.keras</c> (or <c>.weights.h5</c> with <paramref name="saveWeightsOnly"/>); may hold <c>{epoch}</c>, <c>{batch}</c> and log placeholders.</param>
     /// <param name="saveFreq">Batches between saves, positive.</param>
     /// <param name="monitor">The logged value compared with <c>saveBestOnly</c> (a running epoch value at batch level). Default <c>"val_loss"</c>.</param>
     /// <param name="verbose">0 silent, 1 a message at each save decision. Default 0.</param>
     /// <param name="saveBestOnly">Save only when the monitored value improves. Default false.</param>
-    /// <param name="saveWeightsOnly">Save only the weights; must be true for now.</param>
+    /// <param name="saveWeightsOnly">Save only the weights and optimizer state rather than the whole model. Default false.</param>
     /// <param name="mode"><c>"min"</c>, <c>"max"</c> or <c>"auto"</c>. Default <c>"auto"</c>.</param>
     /// <param name="initialValueThreshold">With <c>saveBestOnly</c>, a first value to beat. Default none.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="saveFreq"/> is not positive.</exception>
     /// <exception cref="ArgumentException">An empty monitor, an unknown mode or a path of the wrong kind.</exception>
-    /// <exception cref="NotSupportedException"><c>saveWeightsOnly</c> is false.</exception>
     public ModelCheckpoint(string filepath, int saveFreq, string monitor = "val_loss", int verbose = 0, bool saveBestOnly = false,
         bool saveWeightsOnly = false, string mode = "auto", double? initialValueThreshold = null)
         : this(filepath, monitor, verbose, saveBestOnly, saveWeightsOnly, mode,
@@ -90,11 +90,8 @@ public sealed class ModelCheckpoint : Callback
         }
         else
         {
-            if (!filepath.EndsWith(".keras", StringComparison.Ordinal) && !filepath.EndsWith(".h5", StringComparison.Ordinal))
+            if (!filepath.EndsWith(".keras", StringComparison.Ordinal))
                 throw new ArgumentException($"The filepath provided must end in `.keras` (Keras model format). Received: filepath={filepath}", nameof(filepath));
-            throw new NotSupportedException(
-                "ModelCheckpoint with saveWeightsOnly: false saves the whole model, which SeqSharp cannot do until model saving lands. " +
-                $"Pass saveWeightsOnly: true and a filepath ending in `.weights.h5`. Received: filepath={filepath}");
         }
         Filepath = filepath;
         Verbose = verbose;
@@ -116,7 +113,7 @@ public sealed class ModelCheckpoint : Callback
     /// <summary>Whether only improvements are saved.</summary>
     public bool SaveBestOnly { get; }
 
-    /// <summary>Whether only the weights are saved (always true for now).</summary>
+    /// <summary>Whether only the weights (and optimizer state) are saved, rather than the whole model.</summary>
     public bool SaveWeightsOnly { get; }
 
     /// <summary><c>"auto"</c>, <c>"min"</c> or <c>"max"</c>.</summary>
@@ -178,7 +175,10 @@ public sealed class ModelCheckpoint : Callback
         string? folder = Path.GetDirectoryName(path);
         if (!string.IsNullOrEmpty(folder))
             Directory.CreateDirectory(folder);
-        model.SaveWeights(path);
+        if (SaveWeightsOnly)
+            model.SaveWeights(path);
+        else
+            model.Save(path);
     }
 
     private bool ShouldSave(int epoch, IDictionary<string, double> logs, string path)

@@ -11,13 +11,17 @@ namespace SeqSharp.Layers;
 /// Keras's order and layout.
 /// </summary>
 /// <remarks>
-/// Shapes given to <see cref="Build"/> and <see cref="ComputeOutputShape"/> leave out the batch
+/// <para>A new layer is in inference mode (<c>eval()</c>), as a Keras layer called outside
+/// <c>fit()</c> is: call <c>train()</c> to make dropout-like layers act. <c>Sequential.Fit</c>
+/// switches the model to training mode and back.</para>
+/// <para>Shapes given to <see cref="Build"/> and <see cref="ComputeOutputShape"/> leave out the batch
 /// axis: an LSTM fed <c>(batch, 10, 1)</c> is built with <c>[10, 1]</c>. A layer builds itself on
-/// its first <see cref="Call"/> if nothing built it before.
+/// its first <see cref="Call"/> if nothing built it before.</para>
 /// </remarks>
 public abstract class Layer : nn.Module<Tensor, Tensor>
 {
-    private readonly List<Parameter> _weights = [];
+    private readonly List<Parameter> _trainableWeights = [];
+    private readonly List<Parameter> _nonTrainableWeights = [];
     private bool _trainable = true;
 
     /// <summary>Sets the name, the declared input shape and the element type.</summary>
@@ -36,6 +40,9 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
         Name = name ?? LayerNames.Next(GetType().Name);
         InputShape = inputShape?.ToArray();
         DType = type;
+        // As Keras, where a layer called outside fit() runs with training=False: dropout and noise
+        // act only after train() (Fit calls it), and BatchNormalization uses its moving statistics.
+        eval();
     }
 
     /// <summary>The layer's name, unique within a model.</summary>
@@ -59,12 +66,18 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
     /// <summary>What inputs the layer accepts now; after building, this includes the feature size.</summary>
     public abstract InputSpec InputSpec { get; }
 
-    /// <summary>The weights in Keras's order (see each layer's documentation for the layout).</summary>
-    public virtual IReadOnlyList<Parameter> Weights => _weights;
+    /// <summary>
+    /// The weights in Keras's order (see each layer's documentation for the layout): the layer's own
+    /// trainable weights, then its own non-trainable ones (such as BatchNormalization's moving
+    /// statistics), then those of the layers it wraps.
+    /// </summary>
+    public virtual IReadOnlyList<Parameter> Weights =>
+        [.. _trainableWeights, .. _nonTrainableWeights, .. WrappedLayers.SelectMany(l => l.Weights)];
 
     /// <summary>
     /// Whether training updates this layer's weights (Keras <c>trainable</c>). Setting it to false
-    /// freezes the weights.
+    /// freezes the weights (and those of wrapped layers); weights that are never trained, such as
+    /// moving statistics, stay out of the optimizer either way.
     /// </summary>
     public bool Trainable
     {
@@ -72,13 +85,63 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
         set
         {
             _trainable = value;
+            foreach (var layer in WrappedLayers)
+                layer.Trainable = value;
+            var fixedWeights = NonTrainableVariables;
             foreach (var w in Weights)
-                w.requires_grad = value;
+                w.requires_grad = value && !fixedWeights.Contains(w);
         }
     }
 
-    /// <summary>The weights that training updates.</summary>
-    public IReadOnlyList<Parameter> TrainableWeights => Trainable ? Weights : [];
+    /// <summary>The weights that training updates: none when <see cref="Trainable"/> is false.</summary>
+    public IReadOnlyList<Parameter> TrainableWeights
+    {
+        get
+        {
+            if (!Trainable)
+                return [];
+            var fixedWeights = NonTrainableVariables;
+            return Weights.Where(w => !fixedWeights.Contains(w)).ToList();
+        }
+    }
+
+    /// <summary>
+    /// The weights that training leaves to the layer (Keras <c>non_trainable_weights</c>): moving
+    /// statistics, or every weight when <see cref="Trainable"/> is false.
+    /// </summary>
+    public IReadOnlyList<Parameter> NonTrainableWeights
+    {
+        get
+        {
+            if (!Trainable)
+                return Weights;
+            var fixedWeights = NonTrainableVariables;
+            return Weights.Where(fixedWeights.Contains).ToList();
+        }
+    }
+
+    /// <summary>
+    /// The weights created non-trainable (Keras <c>add_weight(trainable=False)</c>), here and in
+    /// wrapped layers: never given to the optimizer, whatever <see cref="Trainable"/> says.
+    /// </summary>
+    internal virtual IReadOnlySet<Parameter> NonTrainableVariables =>
+        new HashSet<Parameter>(_nonTrainableWeights.Concat(WrappedLayers.SelectMany(l => l.NonTrainableVariables)), ReferenceEqualityComparer.Instance);
+
+    /// <summary>The weights an optimizer may update (all but <see cref="NonTrainableVariables"/>); frozen ones simply get no gradient.</summary>
+    internal IReadOnlyList<Parameter> OptimizableWeights
+    {
+        get
+        {
+            var fixedWeights = NonTrainableVariables;
+            return Weights.Where(w => !fixedWeights.Contains(w)).ToList();
+        }
+    }
+
+    /// <summary>The layers this one wraps (Bidirectional's two, TimeDistributed's one); empty for plain layers.</summary>
+    protected internal virtual IReadOnlyList<Layer> WrappedLayers => [];
+
+    /// <summary>The Keras class name used in configs and summaries, e.g. <c>LSTM</c>.</summary>
+    public virtual string ClassName => GetType().Name;
 
     /// <summary>Creates the weights for inputs of the given sample shape (no batch axis).</summary>
     /// <exception cref="ArgumentException">The shape does not fit the layer.</exception>
@@ -112,17 +175,84 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
     /// is differentiable: <c>backward()</c> reaches the weights and <c>x.grad</c>.
     /// </summary>
     /// <exception cref="ArgumentException">The input's rank or feature size does not fit the layer.</exception>
-    public Tensor Call(Tensor x)
+    public Tensor Call(Tensor x) => CallWithMask(x, null).Output;
+
+    /// <summary>
+    /// Runs the layer with a Keras mask and returns its output and the mask for the next layer
+    /// (Keras passes masks between layers of a model the same way).
+    /// </summary>
+    /// <remarks>
+    /// <para>A mask marks the time steps to use (<c>true</c>) and to skip (<c>false</c>); it has the
+    /// input's leading axes, <c>(batch, timesteps)</c> for sequence input. Layers create masks
+    /// (<see cref="Embedding"/> with <c>maskZero</c>, <see cref="Masking"/>), use them (recurrent
+    /// layers skip masked steps, <see cref="GlobalAveragePooling1D"/> averages only unmasked ones)
+    /// or pass them on unchanged (Dense, Dropout, Activation, normalization layers). Other layers
+    /// (convolution, pooling, reshaping) drop the mask, as Keras does.</para>
+    /// </remarks>
+    /// <param name="x">The input, batch axis first.</param>
+    /// <param name="mask">The incoming mask, or null; any non-zero value counts as <c>true</c>.</param>
+    /// <returns>The output and its mask (null when there is none).</returns>
+    /// <exception cref="ArgumentException">The input does not fit the layer, or the mask's batch size differs from the input's.</exception>
+    public (Tensor Output, Tensor? Mask) CallWithMask(Tensor x, Tensor? mask)
+    {
+        var input = PrepareInput(x, ref mask);
+        var output = mask is null ? forward(input) : ForwardMasked(input, mask);
+        return (output, ComputeMask(x, mask));
+    }
+
+    /// <summary>
+    /// What every call does before computing: checks the input against <see cref="InputSpec"/> and
+    /// the mask against the input, builds the layer on first use, casts the input to
+    /// <see cref="DType"/> and the mask to boolean.
+    /// </summary>
+    private protected Tensor PrepareInput(Tensor x, ref Tensor? mask)
     {
         ArgumentNullException.ThrowIfNull(x);
         var shape = x.shape;
         InputSpec.Check(Name, shape);
+        if (mask is not null)
+        {
+            if (mask.dim() < 1 || mask.dim() > shape.Length || !mask.shape.SequenceEqual(shape[..(int)mask.dim()]))
+                throw new ArgumentException(
+                    $"The mask passed to layer '{Name}' must have the input's leading axes, e.g. {ShapeText.Format(shape[..Math.Min(2, shape.Length)])}. " +
+                    $"Received: mask shape {ShapeText.Format(mask.shape)} for input shape {ShapeText.Format(shape)}.", nameof(mask));
+            if (mask.dtype != ScalarType.Bool)
+                mask = mask.ne(0);
+        }
         if (!Built)
             Build(shape[1..]);
-        if (x.dtype != DType && CastsInput)
-            x = x.to_type(DType);
-        return forward(x);
+        return x.dtype != DType && CastsInput ? x.to_type(DType) : x;
     }
+
+    /// <summary>
+    /// The layer's computation with the incoming mask (never null here). Layers that use masks
+    /// override this; the default ignores the mask and calls <c>forward</c>.
+    /// </summary>
+    protected virtual Tensor ForwardMasked(Tensor x, Tensor mask) => forward(x);
+
+    /// <summary>Whether the layer passes an incoming mask on unchanged (Keras <c>supports_masking</c>).</summary>
+    protected virtual bool SupportsMasking => false;
+
+    /// <summary>
+    /// The mask of the output for an input and its mask (Keras <c>compute_mask</c>): by default the
+    /// incoming mask when <see cref="SupportsMasking"/>, else none.
+    /// </summary>
+    /// <param name="input">The layer's input (before any cast).</param>
+    /// <param name="mask">The incoming mask (boolean), or null.</param>
+    protected internal virtual Tensor? ComputeMask(Tensor input, Tensor? mask) => SupportsMasking ? mask : null;
+
+    /// <summary>Resets carried states (stateful recurrent layers, and wrappers of them); nothing for other layers.</summary>
+    internal virtual void ResetStatesCore()
+    {
+        foreach (var layer in WrappedLayers)
+            layer.ResetStatesCore();
+    }
+
+    /// <summary>
+    /// Whether a call returns states besides the output (recurrent layers with <c>returnState</c>);
+    /// a <see cref="Sequential"/> model, which passes one tensor between layers, refuses such layers.
+    /// </summary>
+    protected internal virtual bool ReturnsStates => false;
 
     /// <summary>Whether inputs are cast to <see cref="DType"/> first, as Keras does (false for index inputs such as embeddings).</summary>
     protected virtual bool CastsInput => true;
@@ -164,7 +294,29 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
     /// <summary>The number of weight elements (trainable or not).</summary>
     public long CountParams() => Weights.Sum(w => w.numel());
 
-    /// <summary>The constructor arguments by their Keras names, enough to rebuild the layer.</summary>
+    /// <summary>
+    /// Rebuilds a layer from its Keras class name and config (what <see cref="GetConfig"/> returns,
+    /// or the same values read from JSON): <c>Layer.FromConfig("LSTM", lstm.GetConfig())</c> makes an
+    /// unbuilt LSTM with the same arguments. Values may be CLR values or <c>JsonElement</c>s.
+    /// </summary>
+    /// <param name="className">The Keras class name, e.g. <c>"LSTM"</c>, <c>"Dense"</c>, <c>"Bidirectional"</c>.</param>
+    /// <param name="config">The config; keys Keras has but SeqSharp does not use are ignored.</param>
+    /// <returns>A new, unbuilt layer.</returns>
+    /// <exception cref="ArgumentException">An unknown class name (the message lists the known ones), a missing required key, or a value of the wrong kind.</exception>
+    /// <exception cref="NotSupportedException">The config sets a regularizer or constraint, which SeqSharp does not implement.</exception>
+    public static Layer FromConfig(string className, IReadOnlyDictionary<string, object?> config)
+    {
+        ArgumentNullException.ThrowIfNull(className);
+        ArgumentNullException.ThrowIfNull(config);
+        var reader = new LayerConfig(className, config);
+        reader.RejectUnsupported();
+        var layer = LayerRegistry.Create(reader);
+        if (!reader.Trainable)
+            layer.Trainable = false;
+        return layer;
+    }
+
+    /// <summary>The constructor arguments by their Keras names, enough to rebuild the layer (see <see cref="FromConfig"/>).</summary>
     public virtual Dictionary<string, object?> GetConfig()
     {
         var config = new Dictionary<string, object?>
@@ -178,12 +330,23 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
         return config;
     }
 
-    /// <summary>Creates, registers and returns a weight (Keras <c>add_weight</c>).</summary>
-    protected Parameter AddWeight(string name, long[] shape, Initializer initializer)
+    /// <summary>
+    /// Creates, registers and returns a weight (Keras <c>add_weight</c>). A non-trainable weight
+    /// (<paramref name="trainable"/> false) has no gradient and is updated by the layer itself.
+    /// </summary>
+    protected Parameter AddWeight(string name, long[] shape, Initializer initializer, bool trainable = true)
     {
         var weight = CreateWeight(shape, initializer, DType);
         register_parameter(name, weight);
-        _weights.Add(weight);
+        if (trainable)
+        {
+            _trainableWeights.Add(weight);
+        }
+        else
+        {
+            weight.requires_grad = false;
+            _nonTrainableWeights.Add(weight);
+        }
         return weight;
     }
 

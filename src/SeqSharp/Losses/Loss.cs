@@ -86,6 +86,20 @@ public abstract class Loss
     };
 
     /// <summary>
+    /// Rebuilds a loss from its Keras class name and config (what <see cref="GetConfig"/> returns, or
+    /// Keras's <c>loss.get_config()</c> read from JSON): Keras's <c>cls(**config)</c>. Keras 3's
+    /// <c>dtype</c> key is accepted when null or <c>"float32"</c> (losses follow the predictions' type).
+    /// </summary>
+    /// <param name="className">The Keras class name, e.g. <c>"MeanSquaredError"</c>, <c>"Huber"</c>.</param>
+    /// <param name="config">The config; values may be CLR values or <c>JsonElement</c>s.</param>
+    /// <returns>A new loss.</returns>
+    /// <exception cref="ArgumentException">An unknown class (the message lists the known ones), an unknown key, or an invalid value.</exception>
+    /// <exception cref="NotSupportedException">A <c>dtype</c> other than float32.</exception>
+    public static Loss FromConfig(string className, IReadOnlyDictionary<string, object?> config) =>
+        Saving.ConfigActivator.Create<Loss>("Loss", className, config,
+            new Saving.ConfigActivator.Ignorable("dtype", v => v is null or "float32", "null or \"float32\""));
+
+    /// <summary>
     /// The loss with this Keras name or alias: <c>"mse"</c>, <c>"mean_squared_error"</c>,
     /// <c>"MeanSquaredError"</c>, <c>"mae"</c>, <c>"mape"</c>, <c>"msle"</c>, <c>"huber"</c>,
     /// <c>"log_cosh"</c>, <c>"binary_crossentropy"</c>, <c>"categorical_crossentropy"</c>,

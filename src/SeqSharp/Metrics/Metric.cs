@@ -60,6 +60,21 @@ public abstract class Metric
     public virtual Dictionary<string, object?> GetConfig() => new() { ["name"] = Name };
 
     /// <summary>
+    /// Rebuilds a metric from its Keras class name and config (what <see cref="GetConfig"/> returns,
+    /// or Keras's <c>metric.get_config()</c> read from JSON): Keras's <c>cls(**config)</c>. Keras's
+    /// <c>dtype</c> key is accepted when null or <c>"float32"</c> (SeqSharp keeps running totals in
+    /// doubles either way).
+    /// </summary>
+    /// <param name="className">The Keras class name, e.g. <c>"MeanAbsoluteError"</c>, <c>"MeanMetricWrapper"</c>.</param>
+    /// <param name="config">The config; values may be CLR values or <c>JsonElement</c>s.</param>
+    /// <returns>A new metric with an empty state.</returns>
+    /// <exception cref="ArgumentException">An unknown class (the message lists the known ones), an unknown key, or an invalid value.</exception>
+    /// <exception cref="NotSupportedException">A <c>dtype</c> other than float32.</exception>
+    public static Metric FromConfig(string className, IReadOnlyDictionary<string, object?> config) =>
+        Saving.ConfigActivator.Create<Metric>("Metric", className, config,
+            new Saving.ConfigActivator.Ignorable("dtype", v => v is null or "float32", "null or \"float32\""));
+
+    /// <summary>
     /// The metric with this Keras name or alias, named after the string given: <c>"mse"</c>,
     /// <c>"mae"</c>, <c>"mape"</c>, <c>"msle"</c>, <c>"rmse"</c>, <c>"r2"</c>, <c>"accuracy"</c>
     /// (resolved from the shapes on the first update), <c>"binary_accuracy"</c>,

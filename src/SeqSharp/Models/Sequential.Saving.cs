@@ -43,6 +43,66 @@ public sealed partial class Sequential
         RequireBuiltWeights(nameof(SaveWeights));
 
         using var scope = torch.NewDisposeScope();
+        WeightsWriter.Write(path, WeightsGroups());
+    }
+
+    /// <summary>
+    /// Saves the whole model to a Keras 3 <c>.keras</c> file (Keras <c>model.save</c>): the
+    /// architecture (every layer's config), the weights, the compile settings (optimizer, loss,
+    /// metrics) and the optimizer's state, so that <see cref="Load"/> gives back a model that predicts
+    /// the same and whose <c>Fit</c> continues where this one stopped. Keras 3 reads the file too,
+    /// unless the model uses a SeqSharp-only option (see <c>docs/formats.md</c>).
+    /// </summary>
+    /// <remarks>
+    /// <para>The archive holds <c>metadata.json</c> (<c>keras_version</c>, <c>date_saved</c>),
+    /// <c>config.json</c> (Keras's serialized Sequential: an InputLayer, then each layer as
+    /// <c>{"module", "class_name", "config", "registered_name", "build_config"}</c>, and the
+    /// <c>compile_config</c> when compiled) and <c>model.weights.h5</c> (the layout of
+    /// <see cref="SaveWeights"/>).</para>
+    /// <para>Not saved, as in Keras: the metrics' running totals (reset at every epoch), the states
+    /// carried by stateful recurrent layers, callbacks, and random generators (TorchSharp's global
+    /// one and the per-layer ones of layers with a <c>seed</c>).</para>
+    /// <para>The archive is written under a temporary name in the same folder and moved into place
+    /// once complete, so a crash or a full disk never leaves a half-written model where a good one was.</para>
+    /// </remarks>
+    /// <param name="path">The file to write (replaced if it exists); it must end in <c>.keras</c>.</param>
+    /// <exception cref="ArgumentException">The name does not end in <c>.keras</c>.</exception>
+    /// <exception cref="InvalidOperationException">The model is not built, so it has no weights.</exception>
+    /// <exception cref="NotSupportedException">
+    /// A layer, loss, metric or optimizer that a file cannot describe (a class defined outside
+    /// SeqSharp, a metric around a C# delegate); nothing is written.
+    /// </exception>
+    /// <exception cref="IOException">The file cannot be written (e.g. its folder does not exist); an existing file is unchanged.</exception>
+    /// <example>
+    /// <code>
+    /// model.Save("run/model.keras");
+    /// var again = Sequential.Load("run/model.keras");   // compiled, with the optimizer's state
+    /// again.Fit(x, y, epochs: 20, initialEpoch: 10);
+    /// </code>
+    /// </example>
+    public void Save(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!path.EndsWith(".keras", StringComparison.Ordinal))
+            throw new ArgumentException(
+                "Invalid filepath extension for saving. Please add a `.keras` extension for the native Keras format " +
+                $"(SeqSharp reads legacy `.h5` model files but does not write them; use SaveWeights for `.weights.h5`). Received: filepath={path}",
+                nameof(path));
+        RequireBuiltWeights(nameof(Save));
+
+        using var scope = torch.NewDisposeScope();
+        string config = KerasJson.Write(KerasConfigWriter.Model(this));
+        string metadata = KerasJson.Write(new Dictionary<string, object?>
+        {
+            ["keras_version"] = KerasConfigWriter.KerasVersion,
+            ["date_saved"] = DateTime.Now.ToString("yyyy-MM-dd@HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
+        });
+        KerasArchive.Write(path, config, metadata, WeightsWriter.Build(WeightsGroups()));
+    }
+
+    /// <summary>The <c>vars</c> groups of the weights file: the layers', then the optimizer's when compiled.</summary>
+    private List<(string Path, string Name, IReadOnlyList<Tensor> Values)> WeightsGroups()
+    {
         var groups = WeightsLayout.Of(this)
             .Select(g => (g.Path, g.Name, (IReadOnlyList<Tensor>)g.Variables.Cast<Tensor>().ToList()))
             .ToList();
@@ -53,7 +113,7 @@ public sealed partial class Sequential
                 state[1] = state[1].to_type(ScalarType.Float32);
             groups.Add((WeightsLayout.OptimizerPath, _optimizer.Name, state));
         }
-        WeightsWriter.Write(path, groups);
+        return groups;
     }
 
     /// <summary>
@@ -90,6 +150,12 @@ public sealed partial class Sequential
 
         using var scope = torch.NewDisposeScope();
         using var reader = WeightsReader.Open(path);
+        ApplyWeights(reader);
+    }
+
+    /// <summary>Reads and checks every layer variable and the optimizer state, then writes them all (or nothing on error).</summary>
+    private void ApplyWeights(WeightsReader reader)
+    {
         var assignments = new List<(Parameter Target, Tensor Value)>();
         foreach (var group in WeightsLayout.Of(this))
         {
@@ -136,7 +202,7 @@ public sealed partial class Sequential
             return null;
         var stored = reader.Vars(WeightsLayout.OptimizerPath + "/vars") ?? [];
         if (!_optimizer.Built && stored.Count != _optimizer.Variables.Count)
-            _optimizer.Build(_layers.SelectMany(l => l.Weights).ToList());
+            _optimizer.Build(_layers.SelectMany(l => l.TrainableWeights).ToList());
         var current = _optimizer.Variables;
         if (stored.Count != current.Count)
         {

@@ -48,8 +48,8 @@ public sealed partial class Sequential
         }
         text.Append(Border('└', '─', '┴', '┘', widths));
 
-        long trainable = _layers.Where(l => l.Built && l.Trainable).Sum(l => l.CountParams());
-        long frozen = _layers.Where(l => l.Built && !l.Trainable).Sum(l => l.CountParams());
+        long trainable = _layers.Where(l => l.Built).Sum(l => l.TrainableWeights.Sum(w => w.numel()));
+        long frozen = _layers.Where(l => l.Built).Sum(l => l.NonTrainableWeights.Sum(w => w.numel()));
         text.Append(" Total params: ").Append(WithSize(trainable + frozen)).Append('\n');
         text.Append(" Trainable params: ").Append(WithSize(trainable)).Append('\n');
         text.Append(" Non-trainable params: ").Append(WithSize(frozen)).Append('\n');

@@ -77,7 +77,7 @@ public sealed partial class Sequential
     /// <param name="callbacks">Callbacks called during training, in order.</param>
     /// <param name="validationSplit">Fraction in [0, 1) of the samples, taken from the END of the data before any shuffling, held out for validation.</param>
     /// <param name="validationData">Validation inputs and targets; overrides <paramref name="validationSplit"/>.</param>
-    /// <param name="shuffle">Reshuffle the training samples before every epoch.</param>
+    /// <param name="shuffle">Reshuffle the training samples before every epoch. Models with stateful recurrent layers need <c>false</c>, so that each batch continues the previous one (as in Keras).</param>
     /// <param name="classWeight">Weights by class index, applied to each training sample's loss (class = argmax of a one-hot target, else its value); not to the validation loss.</param>
     /// <param name="sampleWeight">Per-sample loss weights <c>(samples)</c> (or <c>(samples, timesteps)</c>).</param>
     /// <param name="initialEpoch">Epoch at which to start (to resume a previous run).</param>

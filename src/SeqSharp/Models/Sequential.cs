@@ -31,6 +31,8 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
     public Sequential(string? name = null) : base(name ?? "sequential")
     {
         Name = name ?? LayerNames.Next(nameof(Sequential));
+        // Inference mode until Fit (Keras calls a model with training=False by default).
+        eval();
     }
 
     /// <summary>Creates a model from layers, added in order.</summary>
@@ -71,6 +73,10 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
         if (_layers.Any(l => l.Name == layer.Name))
             throw new ArgumentException(
                 $"All layers added to a Sequential model should have unique names. Name '{layer.Name}' is already the name of a layer in this model.", nameof(layer));
+        if (layer.ReturnsStates)
+            throw new ArgumentException(
+                $"Layer '{layer.Name}' returns its states besides its output (returnState: true), but a Sequential model passes one tensor from layer to layer. " +
+                "Create the layer with returnState: false, or call it outside Sequential with CallWithState().", nameof(layer));
         if (_layers.Count > 0 && layer.InputShape is not null)
             throw new ArgumentException(
                 $"Only the first layer of a Sequential model may declare an input shape. Layer '{layer.Name}' declares {ShapeText.Format(layer.InputShape)}.", nameof(layer));
@@ -103,7 +109,8 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// Runs the model on <paramref name="x"/> (batch axis first), building it on first use;
-    /// differentiable. Uses the current training mode (<c>train()</c> / <c>eval()</c>).
+    /// differentiable. Uses the current mode: inference (<c>eval()</c>, the mode a new model and a
+    /// model after <c>Fit</c> are in) or training (<c>train()</c>, dropout and noise active).
     /// </summary>
     /// <exception cref="ArgumentException">The input does not fit the first layer.</exception>
     public Tensor Call(Tensor x)
@@ -116,8 +123,10 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
     {
+        // Each layer's output mask goes to the next layer, as in Keras.
+        Tensor? mask = null;
         foreach (var layer in _layers)
-            x = layer.Call(x);
+            (x, mask) = layer.CallWithMask(x, mask);
         return x;
     }
 
@@ -215,6 +224,16 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
         }
         foreach (var (layer, values) in perLayer)
             layer.SetWeights(values);
+    }
+
+    /// <summary>
+    /// Resets the carried states of every stateful recurrent layer to zeros (Keras
+    /// <c>model.reset_states()</c>), e.g. between epochs or independent sequences.
+    /// </summary>
+    public void ResetStates()
+    {
+        foreach (var layer in _layers)
+            layer.ResetStatesCore();
     }
 
     /// <summary>The total number of weight elements.</summary>

@@ -326,6 +326,43 @@ public abstract class Optimizer
     };
 
     /// <summary>
+    /// Rebuilds an optimizer from its Keras class name and config (what <see cref="GetConfig"/>
+    /// returns, or Keras's <c>optimizer.get_config()</c> read from JSON): Keras's <c>cls(**config)</c>.
+    /// </summary>
+    /// <remarks>
+    /// Keras 2's <c>lr</c> is read as <c>learning_rate</c>. Keys of Keras features SeqSharp lacks are
+    /// accepted with their "off" values only: <c>use_ema=false</c>, <c>ema_overwrite_frequency</c>,
+    /// <c>loss_scale_factor</c> and <c>gradient_accumulation_steps</c> null, Keras 2's <c>decay=0</c>;
+    /// <c>ema_momentum</c>, <c>is_legacy_optimizer</c> and <c>jit_compile</c> are ignored.
+    /// </remarks>
+    /// <param name="className">The Keras class name: <c>"Adam"</c>, <c>"AdamW"</c>, <c>"RMSprop"</c>, <c>"SGD"</c>, <c>"Adagrad"</c>.</param>
+    /// <param name="config">The config; values may be CLR values or <c>JsonElement</c>s.</param>
+    /// <returns>A new, unbuilt optimizer.</returns>
+    /// <exception cref="ArgumentException">An unknown class (the message lists the known ones), an unknown key, or an invalid value.</exception>
+    /// <exception cref="NotSupportedException">The config turns on a Keras feature SeqSharp lacks, e.g. <c>use_ema=true</c>.</exception>
+    /// <example>
+    /// <code>
+    /// var copy = Optimizer.FromConfig(adam.ClassName, adam.GetConfig());
+    /// </code>
+    /// </example>
+    public static Optimizer FromConfig(string className, IReadOnlyDictionary<string, object?> config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var values = new Dictionary<string, object?>(config, StringComparer.Ordinal);
+        if (values.Remove("lr", out var lr) && !values.ContainsKey("learning_rate"))
+            values["learning_rate"] = lr;
+        return Saving.ConfigActivator.Create<Optimizer>("Optimizer", className, values,
+            Saving.ConfigActivator.Ignorable.Bool("use_ema", false),
+            Saving.ConfigActivator.Ignorable.Any("ema_momentum"),
+            Saving.ConfigActivator.Ignorable.Null("ema_overwrite_frequency"),
+            Saving.ConfigActivator.Ignorable.Null("loss_scale_factor"),
+            Saving.ConfigActivator.Ignorable.Null("gradient_accumulation_steps"),
+            Saving.ConfigActivator.Ignorable.Any("is_legacy_optimizer"),
+            Saving.ConfigActivator.Ignorable.Any("jit_compile"),
+            new Saving.ConfigActivator.Ignorable("decay", v => v is null or 0L or 0.0, "0"));
+    }
+
+    /// <summary>
     /// A new optimizer with default arguments for a Keras name, ignoring case:
     /// <c>"adam"</c>, <c>"adamw"</c>, <c>"rmsprop"</c>, <c>"sgd"</c>, <c>"adagrad"</c>.
     /// </summary>

@@ -129,6 +129,59 @@ internal sealed class WeightsReader : IDisposable
         return result;
     });
 
+    /// <summary>
+    /// The strings of an attribute of the group at <paramref name="groupPath"/> (<c>""</c> for the
+    /// root): one for a scalar, several for an array, fixed- or variable-length, with trailing NULs
+    /// removed. As Keras's legacy writer splits long lists over <c>name0</c>, <c>name1</c>, ..., those
+    /// are joined. Null when the group or attribute does not exist.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The attribute does not hold strings, or is unreadable.</exception>
+    public IReadOnlyList<string>? StringAttribute(string groupPath, string name) => Guard<IReadOnlyList<string>?>(Source, () =>
+    {
+        IH5Object target = _file;
+        foreach (var part in groupPath.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (target is not IH5Group group || !group.LinkExists(part))
+                return null;
+            target = group.Get(part);
+        }
+        if (target.AttributeExists(name))
+            return ReadStrings(target.Attribute(name), groupPath, name);
+        var chunks = new List<string>();
+        for (int chunk = 0; target.AttributeExists(name + chunk.ToString(CultureInfo.InvariantCulture)); chunk++)
+            chunks.AddRange(ReadStrings(target.Attribute(name + chunk.ToString(CultureInfo.InvariantCulture)), groupPath, name));
+        return chunks.Count == 0 ? null : chunks;
+    });
+
+    /// <summary>The dataset at a path (nested groups allowed, e.g. <c>model_weights/lstm/lstm/lstm_cell/kernel:0</c>); null when absent.</summary>
+    /// <exception cref="InvalidDataException">The path names a group, or the file is unreadable.</exception>
+    public StoredVariable? Dataset(string path) => Guard<StoredVariable?>(Source, () =>
+    {
+        IH5Group group = _file;
+        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!group.LinkExists(parts[i]))
+                return null;
+            var child = group.Get(parts[i]);
+            if (i == parts.Length - 1)
+            {
+                var dataset = child as IH5Dataset ?? throw new InvalidDataException($"'{Source}': '{path}' should be a dataset, but it is a group.");
+                return new StoredVariable(path, ShapeOf(dataset, path), dataset);
+            }
+            group = child as IH5Group ?? throw new InvalidDataException($"'{Source}': '{path}' should be a dataset inside groups, but '{parts[i]}' is not a group.");
+        }
+        return null;
+    });
+
+    private string[] ReadStrings(IH5Attribute attribute, string groupPath, string name)
+    {
+        if (attribute.Type.Class != H5DataTypeClass.String)
+            throw new InvalidDataException($"'{Source}': attribute '{name}' of '/{groupPath}' should hold strings; it holds {attribute.Type.Class} values.");
+        string[] values = attribute.Space.Type == H5DataspaceType.Scalar ? [attribute.Read<string>()] : attribute.Read<string[]>();
+        return values.Select(v => (v ?? "").TrimEnd('\0')).ToArray();
+    }
+
     /// <summary>Reads a dataset as a CPU tensor of its stored shape: float32, float64 or int64.</summary>
     /// <exception cref="InvalidDataException">Not numeric, or the data cannot be read (e.g. the file is truncated).</exception>
     public Tensor Read(StoredVariable variable) => Guard(Source, () =>

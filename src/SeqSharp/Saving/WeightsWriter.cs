@@ -11,12 +11,20 @@ namespace SeqSharp.Saving;
 internal static class WeightsWriter
 {
     /// <summary>
-    /// Writes the file through a temporary file in the same folder, moved over <paramref name="path"/>
-    /// only once complete and flushed: a crash never leaves a half-written file where a good one was.
+    /// Writes the file through a temporary file in the same folder (<see cref="AtomicFile"/>): a
+    /// crash never leaves a half-written file where a good one was.
     /// </summary>
     /// <param name="path">The destination; its folder must exist.</param>
     /// <param name="groups">Each group's path (<c>""</c> for the root), name attribute and values (CPU or not, any of float32, float64, int64).</param>
     public static void Write(string path, IEnumerable<(string Path, string Name, IReadOnlyList<Tensor> Values)> groups)
+    {
+        var file = Build(groups);
+        AtomicFile.Write(path, stream => file.Write(stream));
+    }
+
+    /// <summary>The HDF5 file of the groups, in memory.</summary>
+    /// <param name="groups">As for <see cref="Write"/>.</param>
+    public static H5File Build(IEnumerable<(string Path, string Name, IReadOnlyList<Tensor> Values)> groups)
     {
         var file = new H5File();
         foreach (var (groupPath, name, values) in groups)
@@ -26,31 +34,7 @@ internal static class WeightsWriter
                 vars[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = ToDataset(values[i]);
             Parent(file, groupPath)["vars"] = vars;
         }
-
-        string full = System.IO.Path.GetFullPath(path);
-        string folder = System.IO.Path.GetDirectoryName(full)!;
-        string temporary = System.IO.Path.Combine(folder, $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
-            {
-                file.Write(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, full, overwrite: true);
-        }
-        catch
-        {
-            try
-            {
-                File.Delete(temporary);
-            }
-            catch (IOException)
-            {
-                // The original error matters more than a leftover temporary file.
-            }
-            throw;
-        }
+        return file;
     }
 
     /// <summary>The group at <paramref name="path"/> (slash-separated), creating the missing ones.</summary>

@@ -131,12 +131,33 @@ public class ModelCheckpointTests
     }
 
     [Fact]
-    public void Constructor_WholeModel_IsNotSupportedYetAndSaysWhatToDo()
+    public void Constructor_WholeModelWithoutKerasExtension_ThrowsKerasMessage()
     {
-        var e = Assert.Throws<NotSupportedException>(() => new ModelCheckpoint("m.keras"));
-        Assert.Contains("saveWeightsOnly: true", e.Message);
-        Assert.Contains("filepath=m.keras", e.Message);
         Assert.Contains("must end in `.keras`", Assert.Throws<ArgumentException>(() => new ModelCheckpoint("m.weights")).Message);
+        Assert.Contains("filepath=m.h5", Assert.Throws<ArgumentException>(() => new ModelCheckpoint("m.h5")).Message);
+    }
+
+    [Fact]
+    public void Fit_WholeModel_WritesKerasFilesThatLoadCompiledWithTheirEpochsState()
+    {
+        using var folder = new TempFolder();
+        var model = TinyDense(40);
+        var (x, y) = Line(41, 12);
+        var snapshots = new List<IReadOnlyList<Tensor>>();
+        var checkpoint = new ModelCheckpoint(folder.File("m-{epoch}.keras"));
+        Assert.False(checkpoint.SaveWeightsOnly);
+        model.Fit(x, y, batchSize: 4, epochs: 2, verbose: 0, shuffle: false, callbacks:
+        [
+            checkpoint,
+            new LambdaCallback(onEpochEnd: (_, _) => snapshots.Add(model.GetWeights().Select(w => w.DetachFromDisposeScope()).ToList())),
+        ]);
+
+        Assert.Equal(["m-1.keras", "m-2.keras"], Files(folder));
+        var first = Sequential.Load(folder.File("m-1.keras"));
+        TensorAssert.Close(snapshots[0][0], first.GetWeights()[0], atol: 0, what: "kernel after epoch 1");
+        Assert.Equal(3, first.Optimizer!.Iterations);
+        Assert.Equal(model.Optimizer!.ClassName, first.Optimizer.ClassName);
+        Assert.Equal(model.Loss!.ClassName, first.Loss!.ClassName);
     }
 
     [Fact]

@@ -22,6 +22,7 @@ public class MeanMetricWrapperTests
     public void Ctor_Defaults_NameAndNullFunction()
     {
         Assert.Equal("mean_metric_wrapper", new MeanMetricWrapper((t, p) => t).Name);
-        Assert.Throws<ArgumentNullException>(() => new MeanMetricWrapper(null!));
+        Assert.Throws<ArgumentNullException>(() => new MeanMetricWrapper((Func<Tensor, Tensor, Tensor>)null!));
+        Assert.Throws<ArgumentNullException>(() => new MeanMetricWrapper((string)null!));
     }
 }

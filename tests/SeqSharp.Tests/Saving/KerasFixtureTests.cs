@@ -80,6 +80,26 @@ public class KerasFixtureTests
     }
 
     [Fact]
+    public void Load_KerasFile_RebuildsTheModelWithItsDropoutsAndMatchesKerasOutputs()
+    {
+        var model = Sequential.Load(SharedFixtures.PathOf("keras/stock_trend_lstm.keras"));
+
+        Assert.Equal(["input_layer", "lstm", "dropout", "lstm_1", "dropout_1", "lstm_2", "dropout_2", "lstm_3", "dropout_3", "dense"],
+            model.Layers.Select(l => l.Name));
+        Assert.Equal([0.2, 0.3, 0.4, 0.5], model.Layers.OfType<SeqSharp.Layers.Dropout>().Select(d => d.Rate));
+        Assert.All(model.Layers.OfType<LSTM>(), l => Assert.Equal("relu", l.Cell.Activation.Name));
+        var (input, output) = Expected();
+        TensorAssert.Close(output, model.Predict(input, verbose: 0), atol: 1e-5, what: "Keras model output");
+        // compile_config: Adam and the loss by name; the optimizer's state from model.weights.h5.
+        var adam = Assert.IsType<Adam>(model.Optimizer);
+        Assert.Equal(0.0010000000474974513, adam.LearningRate);
+        Assert.IsType<SeqSharp.Losses.MeanSquaredError>(model.Loss);
+        Assert.Empty(model.Metrics);
+        Assert.True(adam.Iterations > 0);
+        Assert.Equal(30, adam.Variables.Count);
+    }
+
+    [Fact]
     public void SaveWeights_EquivalentModel_WritesTheFixturesPathsAndShapes()
     {
         using var folder = new TempFolder();

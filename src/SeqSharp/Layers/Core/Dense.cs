@@ -40,7 +40,7 @@ public sealed class Dense : Layer
         if (units <= 0)
             throw new ArgumentOutOfRangeException(nameof(units), units, $"Expected a positive integer for units. Received: units={units}.");
         Units = units;
-        Activation = Activation.Get(activation);
+        Activation = Activations.Activation.Get(activation);
         UseBias = useBias;
         KernelInitializer = kernelInitializer ?? new GlorotUniform();
         BiasInitializer = biasInitializer ?? new Zeros();
@@ -50,7 +50,7 @@ public sealed class Dense : Layer
     public int Units { get; }
 
     /// <summary>The activation applied to the output.</summary>
-    public Activation Activation { get; }
+    public Activations.Activation Activation { get; }
 
     /// <summary>Whether a bias is added.</summary>
     public bool UseBias { get; }
@@ -103,4 +103,7 @@ public sealed class Dense : Layer
         config["bias_initializer"] = InitializerConfig.Of(BiasInitializer);
         return config;
     }
+
+    internal static Dense FromConfig(LayerConfig c) => new(c.Int("units"), c.OptionalString("activation"), c.Bool("use_bias", true),
+        c.Initializer("kernel_initializer"), c.Initializer("bias_initializer"), c.InputShape, c.Name, c.DType);
 }

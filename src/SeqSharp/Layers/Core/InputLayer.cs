@@ -36,4 +36,7 @@ public sealed class InputLayer : Layer
 
     /// <inheritdoc />
     public override Tensor forward(Tensor x) => x;
+
+    internal static InputLayer FromConfig(LayerConfig c) =>
+        new(c.InputShape ?? throw new ArgumentException("Layer config for 'InputLayer' has no 'batch_input_shape' (or 'batch_shape'), which is required."), c.Name, c.DType);
 }

@@ -31,11 +31,11 @@ public sealed class LstmCell : RecurrentCell
     /// <summary>Creates the cell; see <see cref="LSTM"/> for the arguments.</summary>
     public LstmCell(int units, string activation = "tanh", string recurrentActivation = "sigmoid", bool useBias = true,
         Initializer? kernelInitializer = null, Initializer? recurrentInitializer = null, Initializer? biasInitializer = null,
-        bool unitForgetBias = true, bool usePeepholes = false)
-        : base("lstm_cell", units)
+        bool unitForgetBias = true, bool usePeepholes = false, double dropout = 0.0, double recurrentDropout = 0.0, long? seed = null)
+        : base("lstm_cell", units, dropout, recurrentDropout, seed)
     {
-        Activation = Activation.Get(activation);
-        RecurrentActivation = Activation.Get(recurrentActivation);
+        Activation = Activations.Activation.Get(activation);
+        RecurrentActivation = Activations.Activation.Get(recurrentActivation);
         UseBias = useBias;
         KernelInitializer = kernelInitializer ?? new GlorotUniform();
         RecurrentInitializer = recurrentInitializer ?? new Orthogonal();
@@ -45,10 +45,10 @@ public sealed class LstmCell : RecurrentCell
     }
 
     /// <summary>The cell-input and output activation.</summary>
-    public Activation Activation { get; }
+    public Activations.Activation Activation { get; }
 
     /// <summary>The gate activation.</summary>
-    public Activation RecurrentActivation { get; }
+    public Activations.Activation RecurrentActivation { get; }
 
     /// <summary>Whether a bias is added.</summary>
     public bool UseBias { get; }
@@ -70,6 +70,8 @@ public sealed class LstmCell : RecurrentCell
 
     /// <inheritdoc />
     public override int StateCount => 2;
+
+    internal override int GateCount => 4;
 
     /// <inheritdoc />
     public override bool CanFuse => Activation.IsFusable && RecurrentActivation.IsFusable;
@@ -105,10 +107,10 @@ public sealed class LstmCell : RecurrentCell
     }
 
     /// <inheritdoc />
-    public override Tensor[] Step(Tensor x, Tensor[] states)
+    public override Tensor[] Step(Tensor x, Tensor[] states, Tensor? inputMasks = null, Tensor? recurrentMasks = null)
     {
         Tensor h = states[0], c = states[1];
-        var z = x.matmul(_kernel!) + h.matmul(_recurrentKernel!);
+        var z = MaskedProduct(x, _kernel!, inputMasks, 4) + MaskedProduct(h, _recurrentKernel!, recurrentMasks, 4);
         if (_bias is not null)
             z = z + _bias;
         var parts = z.chunk(4, -1);

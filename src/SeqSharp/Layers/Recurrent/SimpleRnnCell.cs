@@ -19,10 +19,11 @@ public sealed class SimpleRnnCell : RecurrentCell
 
     /// <summary>Creates the cell; see <see cref="SimpleRNN"/> for the arguments.</summary>
     public SimpleRnnCell(int units, string activation = "tanh", bool useBias = true,
-        Initializer? kernelInitializer = null, Initializer? recurrentInitializer = null, Initializer? biasInitializer = null)
-        : base("simple_rnn_cell", units)
+        Initializer? kernelInitializer = null, Initializer? recurrentInitializer = null, Initializer? biasInitializer = null,
+        double dropout = 0.0, double recurrentDropout = 0.0, long? seed = null)
+        : base("simple_rnn_cell", units, dropout, recurrentDropout, seed)
     {
-        Activation = Activation.Get(activation);
+        Activation = Activations.Activation.Get(activation);
         UseBias = useBias;
         KernelInitializer = kernelInitializer ?? new GlorotUniform();
         RecurrentInitializer = recurrentInitializer ?? new Orthogonal();
@@ -30,7 +31,7 @@ public sealed class SimpleRnnCell : RecurrentCell
     }
 
     /// <summary>The activation.</summary>
-    public Activation Activation { get; }
+    public Activations.Activation Activation { get; }
 
     /// <summary>Whether a bias is added.</summary>
     public bool UseBias { get; }
@@ -47,6 +48,8 @@ public sealed class SimpleRnnCell : RecurrentCell
     /// <inheritdoc />
     public override int StateCount => 1;
 
+    internal override int GateCount => 1;
+
     /// <inheritdoc />
     public override bool CanFuse => Activation.IsFusable;
 
@@ -59,9 +62,9 @@ public sealed class SimpleRnnCell : RecurrentCell
     }
 
     /// <inheritdoc />
-    public override Tensor[] Step(Tensor x, Tensor[] states)
+    public override Tensor[] Step(Tensor x, Tensor[] states, Tensor? inputMasks = null, Tensor? recurrentMasks = null)
     {
-        var z = x.matmul(_kernel!) + states[0].matmul(_recurrentKernel!);
+        var z = MaskedProduct(x, _kernel!, inputMasks, 1) + MaskedProduct(states[0], _recurrentKernel!, recurrentMasks, 1);
         if (_bias is not null)
             z = z + _bias;
         return [Activation.Apply(z)];

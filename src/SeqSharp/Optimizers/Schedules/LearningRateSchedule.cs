@@ -26,6 +26,17 @@ public abstract class LearningRateSchedule
     /// <summary>The constructor arguments by their Keras names (<c>initial_learning_rate</c>, <c>decay_steps</c>, ...).</summary>
     public abstract Dictionary<string, object?> GetConfig();
 
+    /// <summary>
+    /// Rebuilds a schedule from its Keras class name and config (what <see cref="GetConfig"/> returns,
+    /// or Keras's <c>schedule.get_config()</c> read from JSON); the <c>name</c> key is ignored.
+    /// </summary>
+    /// <param name="className">The Keras class name, e.g. <c>"ExponentialDecay"</c>.</param>
+    /// <param name="config">The config; values may be CLR values or <c>JsonElement</c>s.</param>
+    /// <returns>A new schedule.</returns>
+    /// <exception cref="ArgumentException">An unknown class (the message lists the known ones), an unknown or missing key, or an invalid value.</exception>
+    public static LearningRateSchedule FromConfig(string className, IReadOnlyDictionary<string, object?> config) =>
+        Saving.ConfigActivator.Create<LearningRateSchedule>("Schedule", className, config, Saving.ConfigActivator.Ignorable.Any("name"));
+
     /// <summary>A constant learning rate.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The rate is negative, infinite or NaN.</exception>
     public static implicit operator LearningRateSchedule(double learningRate) => new ConstantSchedule(learningRate);

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using SeqSharp.Layers;
 using Xunit.Abstractions;
+using GRU = SeqSharp.Layers.GRU;
 using LSTM = SeqSharp.Layers.LSTM;
 
 namespace SeqSharp.Tests.Layers.Kernels;
@@ -85,6 +86,38 @@ public class GradientCheckTests(ITestOutputHelper output)
         }
         string[] names = useBias ? ["input", "kernel", "recurrent kernel", "bias"] : ["input", "kernel", "recurrent kernel"];
         Check(layer, $"SimpleRNN {activation} bias={useBias}", names);
+    }
+
+    public static TheoryData<string, string, bool, bool, bool, bool> GruCases => new()
+    {
+        // activation, recurrentActivation, resetAfter, useBias, returnSequences, goBackwards
+        { "tanh", "sigmoid", true, true, true, false },
+        { "tanh", "sigmoid", true, true, false, true },
+        { "tanh", "sigmoid", true, false, true, false },
+        { "tanh", "sigmoid", false, true, true, false },
+        { "tanh", "sigmoid", false, true, false, true },
+        { "tanh", "sigmoid", false, false, true, false },
+        { "relu", "hard_sigmoid", true, true, true, false },
+        { "softsign", "hard_sigmoid", false, true, true, false },
+        { "elu", "softplus", true, true, true, true },
+        { "selu", "tanh", false, true, true, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(GruCases))]
+    public void Gru_FusedGradients_MatchFiniteDifferences(string activation, string recurrentActivation, bool resetAfter, bool useBias, bool returnSequences, bool goBackwards)
+    {
+        manual_seed(34);
+        var layer = new GRU(3, activation: activation, recurrentActivation: recurrentActivation, resetAfter: resetAfter, useBias: useBias,
+            returnSequences: returnSequences, goBackwards: goBackwards, dtype: ScalarType.Float64);
+        layer.Build([4, 3]);
+        if (useBias)
+        {
+            using (no_grad())
+                layer.Weights[2].uniform_(-0.5, 0.5);
+        }
+        string[] names = useBias ? ["input", "kernel", "recurrent kernel", "bias"] : ["input", "kernel", "recurrent kernel"];
+        Check(layer, $"GRU {activation}/{recurrentActivation} resetAfter={resetAfter} bias={useBias} seq={returnSequences} back={goBackwards}", names);
     }
 
     [Fact]

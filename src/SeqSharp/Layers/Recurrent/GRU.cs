@@ -1,0 +1,65 @@
+using SeqSharp.Initializers;
+using static TorchSharp.torch;
+
+namespace SeqSharp.Layers;
+
+/// <summary>
+/// Gated recurrent unit layer (Keras <c>GRU</c>, Cho et al. 2014). Equations: see <see cref="GruCell"/>.
+/// </summary>
+/// <remarks>
+/// Input <c>(batch, timesteps, features)</c>. Output <c>(batch, timesteps, units)</c> with
+/// <c>returnSequences</c>, else <c>(batch, units)</c>. Weights (Keras order): <c>kernel (features, 3·units)</c>,
+/// <c>recurrent_kernel (units, 3·units)</c>, <c>bias (2, 3·units)</c> (input and recurrent rows;
+/// <c>(3·units)</c> with <c>resetAfter: false</c>), gates z, r, h. Runs as one fused autograd
+/// kernel with a hand-written backward-through-time.
+/// </remarks>
+/// <example>
+/// <code>
+/// model.Add(new GRU(units: 32, inputShape: [20, 4], returnSequences: true));
+/// </code>
+/// </example>
+public sealed class GRU : Rnn
+{
+    /// <summary>Creates the layer.</summary>
+    /// <param name="units">Size of the hidden state, positive.</param>
+    /// <param name="activation">Candidate activation; default <c>"tanh"</c>.</param>
+    /// <param name="recurrentActivation">Update and reset gate activation; default <c>"sigmoid"</c>.</param>
+    /// <param name="useBias">Whether to add biases.</param>
+    /// <param name="kernelInitializer">Default <c>"glorot_uniform"</c>.</param>
+    /// <param name="recurrentInitializer">Default <c>"orthogonal"</c>.</param>
+    /// <param name="biasInitializer">Default <c>"zeros"</c>.</param>
+    /// <param name="dropout">Fraction of the input features to drop in training, in [0, 1]; one mask per call, the same at every step.</param>
+    /// <param name="recurrentDropout">Fraction of the previous output's features to drop in training, in [0, 1]; one mask per call (runs the op-by-op loop in training).</param>
+    /// <param name="seed">Seed for the dropout masks; null to use the global generator (<see cref="Utils.SetRandomSeed"/>).</param>
+    /// <param name="returnSequences">Return every step's output rather than the last.</param>
+    /// <param name="returnState">Return the final states too (Keras <c>return_state</c>): get them with <see cref="Rnn.CallWithState"/>; Sequential refuses such a layer.</param>
+    /// <param name="goBackwards">Process the sequence from its end.</param>
+    /// <param name="stateful">Carry each sample's final states into the next call (see <see cref="Rnn.Stateful"/>).</param>
+    /// <param name="resetAfter">Apply the reset gate after the recurrent product (Keras 3's default, and PyTorch's form) rather than before.</param>
+    /// <param name="zeroOutputForMask">Output zeros at masked steps instead of the previous output.</param>
+    /// <param name="inputShape">Sample shape <c>(timesteps, features)</c> when this is the first layer.</param>
+    /// <param name="batchSize">Fixed batch size of a stateful layer (Keras's <c>batch_input_shape[0]</c>); null to take it from the first call.</param>
+    /// <param name="name">Layer name; automatic when null.</param>
+    /// <param name="dtype">Float32 (default) or Float64.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="units"/> or <paramref name="batchSize"/> is not positive, or a dropout rate is outside [0, 1].</exception>
+    /// <exception cref="ArgumentException">Unknown activation or initializer name.</exception>
+    public GRU(int units, string activation = "tanh", string recurrentActivation = "sigmoid", bool useBias = true,
+        Initializer? kernelInitializer = null, Initializer? recurrentInitializer = null, Initializer? biasInitializer = null,
+        double dropout = 0.0, double recurrentDropout = 0.0, long? seed = null,
+        bool returnSequences = false, bool returnState = false, bool goBackwards = false, bool stateful = false, bool resetAfter = true,
+        bool zeroOutputForMask = false, long[]? inputShape = null, int? batchSize = null, string? name = null, ScalarType? dtype = null)
+        : base(new GruCell(units, activation, recurrentActivation, useBias, kernelInitializer, recurrentInitializer, biasInitializer, resetAfter,
+                dropout, recurrentDropout, seed),
+            returnSequences, returnState, goBackwards, stateful, zeroOutputForMask, inputShape, batchSize, name, dtype)
+    {
+    }
+
+    /// <summary>The cell.</summary>
+    public new GruCell Cell => (GruCell)base.Cell;
+
+    internal static GRU FromConfig(LayerConfig c) => new(c.Int("units"), c.String("activation", "tanh"), c.String("recurrent_activation", "sigmoid"),
+        c.Bool("use_bias", true), c.Initializer("kernel_initializer"), c.Initializer("recurrent_initializer"), c.Initializer("bias_initializer"),
+        c.Double("dropout", 0), c.Double("recurrent_dropout", 0), c.OptionalLong("seed"),
+        c.Bool("return_sequences", false), c.Bool("return_state", false), c.Bool("go_backwards", false), c.Bool("stateful", false),
+        c.Bool("reset_after", true), c.Bool("zero_output_for_mask", false), c.InputShape, c.BatchSize, c.Name, c.DType);
+}

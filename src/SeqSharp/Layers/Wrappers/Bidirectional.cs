@@ -1,0 +1,196 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SeqSharp.Layers;
+
+/// <summary>
+/// Runs a recurrent layer over the sequence in both directions and merges the two outputs (Keras
+/// <c>Bidirectional</c>), so that every position sees its past and its future.
+/// </summary>
+/// <remarks>
+/// <para>As in Keras, the wrapper does not reuse the given layer's weights: it creates
+/// <see cref="ForwardLayer"/> (named <c>forward_…</c>) and <see cref="BackwardLayer"/> (named
+/// <c>backward_…</c>, <c>goBackwards</c> flipped) from the layer's config. The backward output
+/// sequence, produced in reverse, is flipped back so that position t of both halves refers to
+/// input step t. Merge modes: <c>"concat"</c> (last axis doubled), <c>"sum"</c>, <c>"mul"</c>,
+/// <c>"ave"</c>.</para>
+/// <para>Masks go to both layers; with <c>returnSequences</c> masked steps output zeros
+/// (Keras forces <c>zero_output_for_mask</c>) and the mask is passed on.</para>
+/// <para>Weights (Keras order): the forward layer's, then the backward layer's.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// model.Add(new Embedding(5000, 32, maskZero: true, inputShape: [40]));
+/// model.Add(new Bidirectional(new LSTM(32)));      // (batch, 64)
+/// model.Add(new Dense(1, activation: "sigmoid"));
+/// </code>
+/// </example>
+public sealed class Bidirectional : Layer
+{
+    private static readonly string[] MergeModes = ["sum", "mul", "ave", "concat"];
+
+    /// <summary>Creates the wrapper.</summary>
+    /// <param name="layer">The recurrent layer (SimpleRNN, LSTM, GRU) whose config both directions copy.</param>
+    /// <param name="mergeMode"><c>"concat"</c> (default), <c>"sum"</c>, <c>"mul"</c> or <c>"ave"</c>.</param>
+    /// <param name="backwardLayer">A layer to use as is for the backward direction, instead of a copy; it must have the other <c>goBackwards</c> and the same <c>stateful</c>, <c>returnSequences</c> and <c>returnState</c>.</param>
+    /// <param name="inputShape">Sample shape <c>(timesteps, features)</c> when this is the first layer; default the layer's own.</param>
+    /// <param name="name">Layer name; automatic when null.</param>
+    /// <exception cref="ArgumentException">An unknown merge mode, or a backward layer that does not match.</exception>
+    public Bidirectional(Rnn layer, string mergeMode = "concat", Rnn? backwardLayer = null, long[]? inputShape = null, string? name = null)
+        : base(name, inputShape ?? layer?.InputShape, (layer ?? throw new ArgumentNullException(nameof(layer))).DType)
+    {
+        if (mergeMode is null || !MergeModes.Contains(mergeMode))
+            throw new ArgumentException(
+                $"Invalid merge mode. Received: {mergeMode ?? "null"}. Merge mode should be one of \"sum\", \"mul\", \"ave\", \"concat\" " +
+                "(Keras's None, two separate outputs, does not fit a Sequential model).", nameof(mergeMode));
+        MergeMode = mergeMode;
+        ForwardLayer = Copy(layer, "forward_", layer.GoBackwards);
+        BackwardLayer = backwardLayer ?? Copy(layer, "backward_", !layer.GoBackwards);
+        Verify(ForwardLayer, BackwardLayer);
+        // Keras: masked steps output zeros in both directions when sequences are returned.
+        ForwardLayer.ZeroOutputForMask = ForwardLayer.ReturnSequences;
+        BackwardLayer.ZeroOutputForMask = BackwardLayer.ReturnSequences;
+        register_module("forward_layer", ForwardLayer);
+        register_module("backward_layer", BackwardLayer);
+    }
+
+    /// <summary>The layer reading the sequence in the given layer's direction.</summary>
+    public Rnn ForwardLayer { get; }
+
+    /// <summary>The layer reading it the other way.</summary>
+    public Rnn BackwardLayer { get; }
+
+    /// <summary>How the two outputs are merged.</summary>
+    public string MergeMode { get; }
+
+    /// <summary>Whether every step's output is returned.</summary>
+    public bool ReturnSequences => ForwardLayer.ReturnSequences;
+
+    /// <summary>Whether the layers are used for their final states too (see <see cref="CallWithState"/>).</summary>
+    public bool ReturnState => ForwardLayer.ReturnState;
+
+    /// <summary>Whether both layers carry their states from call to call.</summary>
+    public bool Stateful => ForwardLayer.Stateful;
+
+    /// <inheritdoc />
+    protected internal override IReadOnlyList<Layer> WrappedLayers => [ForwardLayer, BackwardLayer];
+
+    /// <inheritdoc />
+    public override InputSpec InputSpec => ForwardLayer.InputSpec;
+
+    /// <inheritdoc />
+    protected internal override bool ReturnsStates => ReturnState;
+
+    /// <inheritdoc />
+    protected override void BuildCore(long[] sampleShape)
+    {
+        ForwardLayer.Build(sampleShape);
+        BackwardLayer.Build(sampleShape);
+    }
+
+    /// <inheritdoc />
+    public override long[] ComputeOutputShape(long[] sampleShape)
+    {
+        var shape = ForwardLayer.ComputeOutputShape(sampleShape);
+        if (MergeMode == "concat")
+            shape[^1] *= 2;
+        return shape;
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => Run(x, null).Output;
+
+    /// <inheritdoc />
+    protected override Tensor ForwardMasked(Tensor x, Tensor mask) => Run(x, mask).Output;
+
+    /// <summary>The mask with returnSequences, else none.</summary>
+    protected internal override Tensor? ComputeMask(Tensor input, Tensor? mask) => ReturnSequences ? mask : null;
+
+    /// <summary>
+    /// Runs both directions and returns the merged output with the final states: the forward
+    /// layer's, then the backward layer's (Keras's <c>return_state</c> output).
+    /// </summary>
+    /// <param name="x">The input <c>(batch, timesteps, features)</c>.</param>
+    /// <param name="mask">A <c>(batch, timesteps)</c> mask, or null.</param>
+    /// <exception cref="ArgumentException">The input or mask does not fit.</exception>
+    public (Tensor Output, IReadOnlyList<Tensor> States) CallWithState(Tensor x, Tensor? mask = null)
+    {
+        var input = PrepareInput(x, ref mask);
+        return Run(input, mask);
+    }
+
+    /// <summary>Resets both layers' carried states (Keras <c>reset_state</c>).</summary>
+    /// <exception cref="InvalidOperationException">The layers are not stateful.</exception>
+    public void ResetStates()
+    {
+        if (!Stateful)
+            throw new InvalidOperationException($"Layer '{Name}' must be stateful to reset its states.");
+        ForwardLayer.ResetStates();
+        BackwardLayer.ResetStates();
+    }
+
+    private (Tensor Output, IReadOnlyList<Tensor> States) Run(Tensor x, Tensor? mask)
+    {
+        var (y, forwardStates) = ForwardLayer.CallWithState(x, mask);
+        var (yReversed, backwardStates) = BackwardLayer.CallWithState(x, mask);
+        if (ReturnSequences)
+            yReversed = yReversed.flip(1);
+        var output = MergeMode switch
+        {
+            "concat" => torch.cat([y, yReversed], -1),
+            "sum" => y + yReversed,
+            "mul" => y * yReversed,
+            _ => (y + yReversed) / 2,
+        };
+        return (output, forwardStates.Concat(backwardStates).ToList());
+    }
+
+    /// <summary>A fresh layer from <paramref name="layer"/>'s config, renamed as Keras does.</summary>
+    private static Rnn Copy(Rnn layer, string prefix, bool goBackwards)
+    {
+        var config = layer.GetConfig();
+        string baseName = layer.Name.StartsWith(prefix, StringComparison.Ordinal) ? layer.Name[prefix.Length..] : layer.Name;
+        config["name"] = prefix + baseName;
+        config["go_backwards"] = goBackwards;
+        return (Rnn)FromConfig(layer.ClassName, config);
+    }
+
+    private static void Verify(Rnn forward, Rnn backward)
+    {
+        if (forward.GoBackwards == backward.GoBackwards)
+            throw new ArgumentException(
+                "Forward layer and backward layer should have different goBackwards values. " +
+                $"Received: forward layer goBackwards={forward.GoBackwards}, backward layer goBackwards={backward.GoBackwards}.", "backwardLayer");
+        foreach (var (attribute, f, b) in new[]
+                 {
+                     ("stateful", forward.Stateful, backward.Stateful),
+                     ("returnSequences", forward.ReturnSequences, backward.ReturnSequences),
+                     ("returnState", forward.ReturnState, backward.ReturnState),
+                 })
+        {
+            if (f != b)
+                throw new ArgumentException(
+                    $"Forward layer and backward layer are expected to have the same value for \"{attribute}\". Received: {f} for the forward layer and {b} for the backward layer.",
+                    "backwardLayer");
+        }
+    }
+
+    /// <inheritdoc />
+    public override Dictionary<string, object?> GetConfig()
+    {
+        var config = base.GetConfig();
+        config["merge_mode"] = MergeMode;
+        config["layer"] = TimeDistributed.Serialize(ForwardLayer);
+        config["backward_layer"] = TimeDistributed.Serialize(BackwardLayer);
+        return config;
+    }
+
+    internal static Bidirectional FromConfig(LayerConfig c)
+    {
+        var layer = c.Layer("layer") as Rnn ?? throw new ArgumentException("Layer config for 'Bidirectional' needs a recurrent 'layer' (SimpleRNN, LSTM or GRU).");
+        var backward = c.Layer("backward_layer");
+        if (backward is not null and not Rnn)
+            throw new ArgumentException($"Layer config for 'Bidirectional' needs a recurrent 'backward_layer'. Received: {backward.ClassName}.");
+        return new(layer, c.String("merge_mode", "concat"), (Rnn?)backward, c.InputShape, c.Name);
+    }
+}

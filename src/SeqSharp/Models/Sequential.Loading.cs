@@ -1,0 +1,154 @@
+using SeqSharp.Layers;
+using SeqSharp.Saving;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SeqSharp;
+
+public sealed partial class Sequential
+{
+    /// <summary>
+    /// Loads a whole model (Keras <c>keras.models.load_model</c>): a Keras 3 <c>.keras</c> file
+    /// written by <see cref="Save"/> or by Keras 3, or a legacy full-model <c>.h5</c> file written by
+    /// Keras 2 (or by Keras 3's <c>model.save("x.h5")</c>). The model comes back built, with its
+    /// weights, and, when the file holds compile settings and <paramref name="compile"/> is true,
+    /// compiled with them and with the optimizer's state (from <c>.keras</c> files).
+    /// </summary>
+    /// <remarks>
+    /// <para>Sequential models of the layers SeqSharp has (InputLayer, Dense, SimpleRNN, LSTM, GRU,
+    /// Dropout, Activation, reshaping and normalization layers, ...) load; any other layer, and any
+    /// option SeqSharp does not implement (<c>unroll=true</c>, regularizers, ...), is refused with a
+    /// message naming the layer and the option. Everything is read and checked before the model is
+    /// returned: a model is never half loaded.</para>
+    /// <para>Building the layers draws no number from TorchSharp's global random generator (its state
+    /// is restored), so a script that continues training in the same process after saving and loading
+    /// shuffles and drops out exactly as an uninterrupted run would.</para>
+    /// <para>The optimizer state of legacy <c>.h5</c> files (Keras 2's own variable order) is not
+    /// restored: a warning says so and training starts with a fresh optimizer state.</para>
+    /// </remarks>
+    /// <param name="path">A <c>.keras</c> or <c>.h5</c> (<c>.hdf5</c>) file.</param>
+    /// <param name="compile">Whether to compile the model with the file's settings (Keras's <c>compile=True</c>).</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="ArgumentException">The name ends in none of <c>.keras</c>, <c>.h5</c>, <c>.hdf5</c>.</exception>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The file is empty, truncated, corrupt or of another kind (a weights-only file, a zip without
+    /// config.json, a Functional model), names a layer or option SeqSharp does not support, or holds
+    /// weights of another number or shape than its layers need. The message says what was expected
+    /// and what was found.
+    /// </exception>
+    /// <example>
+    /// <code>
+    /// var model = Sequential.Load("stock.keras");
+    /// Tensor y = model.Predict(x);
+    /// </code>
+    /// </example>
+    public static Sequential Load(string path, bool compile = true)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        bool keras = path.EndsWith(".keras", StringComparison.Ordinal);
+        bool legacy = path.EndsWith(".h5", StringComparison.Ordinal) || path.EndsWith(".hdf5", StringComparison.Ordinal);
+        if (!keras && !legacy)
+            throw new ArgumentException(
+                $"File format not supported: filepath={path}. SeqSharp loads Keras 3 `.keras` files and legacy H5 model files (`.h5` extension).", nameof(path));
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"No model file at '{path}'.", path);
+        if (path.EndsWith(".weights.h5", StringComparison.Ordinal))
+            throw new InvalidDataException(
+                $"'{path}' is a weights file: it holds no model config. Build the model in code and call LoadWeights(\"{path}\"), or load a .keras file.");
+
+        // Building the layers draws initial weights that the file then replaces: give the global
+        // generator its state back, so that loading does not change what training draws next.
+        using var generatorState = torch.random.get_rng_state();
+        try
+        {
+            return keras ? LoadKeras(path, compile) : LoadLegacy(path, compile);
+        }
+        finally
+        {
+            torch.random.set_rng_state(generatorState);
+        }
+    }
+
+    private static Sequential LoadKeras(string path, bool compile)
+    {
+        var (configJson, weights) = KerasArchive.Read(path);
+        using var reader = WeightsReader.Open(weights, $"{path} ({WeightsReader.ArchiveEntry})");
+        var root = KerasJson.Parse(configJson, $"'{path}' ({KerasArchive.ConfigEntry})");
+        var config = new KerasConfigReader(path);
+        return Assemble(config, root, compile, (root as IReadOnlyDictionary<string, object?>)?.GetValueOrDefault("compile_config"), "compile_config",
+            model => model.ApplyWeights(reader));
+    }
+
+    private static Sequential LoadLegacy(string path, bool compile)
+    {
+        using var reader = WeightsReader.Open(path);
+        var config = new KerasConfigReader(path);
+        string modelConfig = reader.StringAttribute("", "model_config")?.SingleOrDefault()
+            ?? throw config.Invalid("it holds no 'model_config' attribute, so it is not a Keras model file (a weights-only .h5 file needs LoadWeights on a model built in code).");
+        var root = KerasJson.Parse(modelConfig, $"'{path}' (model_config)");
+        var training = reader.StringAttribute("", "training_config")?.SingleOrDefault() is { } text ? KerasJson.Parse(text, $"'{path}' (training_config)") : null;
+        return Assemble(config, root, compile, training, "training_config", model =>
+        {
+            model.ApplyLegacyWeights(reader, config);
+            if (model.Compiled && reader.StringAttribute("optimizer_weights", "weight_names") is not null)
+                Console.Error.WriteLine($"Warning: '{path}' holds optimizer state in Keras 2's layout, which SeqSharp does not restore; training starts with a fresh optimizer state.");
+        });
+    }
+
+    /// <summary>Builds, compiles and fills a model; disposes it if any step fails.</summary>
+    private static Sequential Assemble(KerasConfigReader config, object? root, bool compile, object? compileConfig, string compileWhat, Action<Sequential> fill)
+    {
+        var model = config.Model(root);
+        try
+        {
+            if (compile && compileConfig is not null)
+            {
+                var settings = config.Compile(compileConfig, compileWhat);
+                model.Compile(settings.Optimizer, settings.Loss, settings.Metrics);
+            }
+            using (torch.NewDisposeScope())
+                fill(model);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Keras 2's layout: <c>model_weights/&lt;layer name&gt;</c> lists its datasets in the attribute
+    /// <c>weight_names</c> (e.g. <c>lstm/lstm_cell/kernel:0</c>, paths inside the layer's group), in the
+    /// layer's weight order. Everything is read and checked before anything is written.
+    /// </summary>
+    private void ApplyLegacyWeights(WeightsReader reader, KerasConfigReader config)
+    {
+        var assignments = new List<(TorchSharp.Modules.Parameter Target, Tensor Value)>();
+        foreach (var layer in _layers.Where(l => l.Weights.Count > 0))
+        {
+            string group = "model_weights/" + layer.Name;
+            var names = reader.StringAttribute(group, "weight_names")
+                ?? throw config.Invalid($"it has no weights for layer '{layer.Name}' (expected the group '{group}' with a 'weight_names' attribute).");
+            if (names.Count != layer.Weights.Count)
+                throw config.Invalid(
+                    $"layer '{layer.Name}' expects {layer.Weights.Count} weights ({string.Join(", ", layer.Weights.Select(w => ShapeText.Format(w.shape)))}), " +
+                    $"but the file holds {names.Count}: {string.Join(", ", names)}.");
+            for (int i = 0; i < names.Count; i++)
+            {
+                var stored = reader.Dataset(group + "/" + names[i])
+                    ?? throw config.Invalid($"'{group}/{names[i]}' (weight {i} of layer '{layer.Name}') is listed in 'weight_names' but missing.");
+                if (!stored.Shape.SequenceEqual(layer.Weights[i].shape))
+                    throw config.Invalid(
+                        $"'{stored.Path}' (weight {i} of layer '{layer.Name}') has shape {ShapeText.Format(stored.Shape)}; the layer expects {ShapeText.Format(layer.Weights[i].shape)}.");
+                assignments.Add((layer.Weights[i], reader.Read(stored)));
+            }
+        }
+        using (torch.no_grad())
+        {
+            foreach (var (target, value) in assignments)
+                target.copy_(value);
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using Google.Protobuf;
+using Onnx;
+using static TorchSharp.torch;
+
+namespace SeqSharp.Onnx;
+
+/// <summary>Appends nodes and weights to an ONNX graph, with unique value names.</summary>
+internal sealed class OnnxGraphBuilder(GraphProto graph, ScalarType dtype)
+{
+    private int _counter;
+
+    /// <summary>The ONNX element type of the model's float tensors: FLOAT (1) or DOUBLE (11).</summary>
+    public int ElementType { get; } = dtype == ScalarType.Float64 ? (int)TensorProto.Types.DataType.Double : (int)TensorProto.Types.DataType.Float;
+
+    /// <summary>The model's float element type.</summary>
+    public ScalarType DType { get; } = dtype;
+
+    /// <summary>A new value name starting with <paramref name="prefix"/>.</summary>
+    public string Name(string prefix) => $"{prefix}_{_counter++}";
+
+    /// <summary>Adds a weight (converted to the model's element type) as an initializer and returns its name.</summary>
+    public string Weight(string prefix, Tensor value)
+    {
+        using var cpu = value.detach().cpu().to_type(DType).contiguous();
+        var proto = new TensorProto { Name = Name(prefix), DataType = ElementType };
+        proto.Dims.AddRange(cpu.shape);
+        proto.RawData = DType == ScalarType.Float64
+            ? ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(cpu.data<double>().ToArray().AsSpan()))
+            : ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(cpu.data<float>().ToArray().AsSpan()));
+        graph.Initializer.Add(proto);
+        return proto.Name;
+    }
+
+    /// <summary>Adds an int64 vector initializer (shapes, axes, slice bounds) and returns its name.</summary>
+    public string Int64s(string prefix, params long[] values)
+    {
+        var proto = new TensorProto { Name = Name(prefix), DataType = (int)TensorProto.Types.DataType.Int64 };
+        proto.Dims.Add(values.Length);
+        proto.Int64Data.AddRange(values);
+        graph.Initializer.Add(proto);
+        return proto.Name;
+    }
+
+    /// <summary>Adds a float scalar initializer of the model's element type.</summary>
+    public string Scalar(string prefix, double value) => Weight(prefix, tensor(value, DType));
+
+    /// <summary>Adds a node with one output and returns the output's name.</summary>
+    public string Node(string op, IEnumerable<string> inputs, params AttributeProto[] attributes) =>
+        Node(op, inputs, 1, attributes)[0];
+
+    /// <summary>Adds a node with <paramref name="outputs"/> outputs and returns their names.</summary>
+    public string[] Node(string op, IEnumerable<string> inputs, int outputs, params AttributeProto[] attributes)
+    {
+        var node = new NodeProto { OpType = op, Name = Name(op) };
+        node.Input.AddRange(inputs);
+        var names = Enumerable.Range(0, outputs).Select(_ => Name(op.ToLowerInvariant())).ToArray();
+        node.Output.AddRange(names);
+        node.Attribute.AddRange(attributes);
+        graph.Node.Add(node);
+        return names;
+    }
+
+    /// <summary>An integer attribute.</summary>
+    public static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+
+    /// <summary>A float attribute.</summary>
+    public static AttributeProto Float(string name, double value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = (float)value };
+
+    /// <summary>A string attribute.</summary>
+    public static AttributeProto String(string name, string value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
+
+    /// <summary>A list-of-integers attribute.</summary>
+    public static AttributeProto Ints(string name, params long[] values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
+        attribute.Ints.AddRange(values);
+        return attribute;
+    }
+
+    /// <summary>A list-of-floats attribute.</summary>
+    public static AttributeProto Floats(string name, IEnumerable<double> values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Floats };
+        attribute.Floats.AddRange(values.Select(v => (float)v));
+        return attribute;
+    }
+
+    /// <summary>A list-of-strings attribute.</summary>
+    public static AttributeProto Strings(string name, IEnumerable<string> values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Strings };
+        attribute.Strings.AddRange(values.Select(ByteString.CopyFromUtf8));
+        return attribute;
+    }
+}

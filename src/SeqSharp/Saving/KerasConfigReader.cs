@@ -1,0 +1,202 @@
+using System.Collections;
+using SeqSharp.Layers;
+using SeqSharp.Losses;
+using SeqSharp.Metrics;
+using SeqSharp.Optimizers;
+
+namespace SeqSharp.Saving;
+
+/// <summary>The compile settings of a model file.</summary>
+/// <param name="Optimizer">The optimizer (never null).</param>
+/// <param name="Loss">The loss, or null.</param>
+/// <param name="Metrics">The metrics, in order.</param>
+internal sealed record CompileSettings(Optimizer Optimizer, Loss? Loss, IReadOnlyList<Metric> Metrics);
+
+/// <summary>
+/// Reads a Keras model config, Keras 3's (<c>config.json</c> of a <c>.keras</c> file) or Keras 2's
+/// (the <c>model_config</c> attribute of a legacy <c>.h5</c> file), into an unbuilt-then-built
+/// <see cref="Sequential"/> and its compile settings. Every problem is an
+/// <see cref="InvalidDataException"/> that names the file, the layer and what was expected.
+/// </summary>
+internal sealed class KerasConfigReader(string source)
+{
+    /// <summary>
+    /// Options Keras layers have and SeqSharp does not implement, accepted only with the value that
+    /// means "off"; <c>unroll</c> is refused too, since a model loaded without it would be saved without it.
+    /// </summary>
+    private static readonly (string Key, object? Off)[] Unsupported =
+    [
+        ("unroll", false), ("time_major", false), ("sparse", false), ("ragged", false), ("optional", false), ("lora_rank", null),
+    ];
+
+    /// <summary>Builds the model described by a <c>{"class_name": "Sequential", "config": ...}</c> object.</summary>
+    public Sequential Model(object? root)
+    {
+        var top = Dictionary(root, "the model config");
+        string className = top.GetValueOrDefault("class_name") as string ?? throw Invalid("the model config has no 'class_name'.");
+        if (className != "Sequential")
+            throw Invalid($"it holds a Keras {className} model; SeqSharp loads Sequential models only.");
+        object? config = top.GetValueOrDefault("config");
+        // Keras 2.0-2.2 wrote the layer list itself as the config.
+        var layers = config is IList list ? list : Dictionary(config, "the model config's 'config'").GetValueOrDefault("layers") as IList
+            ?? throw Invalid("the model config has no 'layers' list.");
+        var settings = config as IReadOnlyDictionary<string, object?>;
+        string? name = settings?.GetValueOrDefault("name") as string;
+        var buildShape = Shape(settings?.GetValueOrDefault("build_input_shape"))
+            ?? Shape((top.GetValueOrDefault("build_config") as IReadOnlyDictionary<string, object?>)?.GetValueOrDefault("input_shape"));
+
+        var model = new Sequential(name);
+        var entries = layers.Cast<object?>().Select((e, i) => Dictionary(e, $"layer entry {i}")).ToList();
+        for (int i = 0; i < entries.Count; i++)
+        {
+            var (layerClass, layerConfig) = Entry(entries[i], i);
+            if (layerClass == "InputLayer" && i + 1 < entries.Count && Entry(entries[i + 1], i + 1).Config is var declared
+                && (declared.ContainsKey("input_shape") || declared.GetValueOrDefault("batch_input_shape") is not null))
+            {
+                // The InputLayer was made from the next layer's declared shape: by Keras 2 (which
+                // keeps batch_input_shape on the layer), or by SeqSharp's writer (which marks the
+                // layer with input_shape, as Keras 3 accepts). Fold it back into the layer.
+                var (nextClass, nextConfig) = Entry(entries[i + 1], i + 1);
+                nextConfig["batch_input_shape"] = layerConfig.GetValueOrDefault("batch_shape") ?? layerConfig.GetValueOrDefault("batch_input_shape");
+                nextConfig.Remove("input_shape");
+                Add(model, nextClass, nextConfig);
+                i++;
+                continue;
+            }
+            if (layerConfig.Remove("input_shape", out var inputShape) && inputShape is IList shape && !layerConfig.ContainsKey("batch_input_shape"))
+                layerConfig["batch_input_shape"] = new List<object?> { null }.Concat(shape.Cast<object?>()).ToList();
+            Add(model, layerClass, layerConfig);
+        }
+        if (model.Layers.Count == 0)
+            throw Invalid("the model has no layers.");
+        if (!model.Built)
+        {
+            if (buildShape is null)
+                throw Invalid("the model declares no input shape (no InputLayer, batch_input_shape or build_input_shape), so its weights cannot be created.");
+            try
+            {
+                model.Build(buildShape);
+            }
+            catch (ArgumentException e)
+            {
+                throw Invalid($"the layers do not fit the input shape {ShapeText.Format(buildShape)}: {e.Message}", e);
+            }
+        }
+        return model;
+    }
+
+    /// <summary>Reads Keras 3's <c>compile_config</c> or Keras 2's <c>training_config</c> (optimizer under <c>optimizer</c> or <c>optimizer_config</c>).</summary>
+    public CompileSettings Compile(object? value, string what)
+    {
+        var config = Dictionary(value, what);
+        foreach (var key in new[] { "loss_weights", "weighted_metrics" })
+        {
+            if (config.GetValueOrDefault(key) is { } set && !(set is IList { Count: 0 }))
+                throw Invalid($"{what} sets '{key}', which SeqSharp does not support. Received: {ConfigActivator.Describe(set)}.");
+        }
+        var optimizerValue = config.GetValueOrDefault("optimizer") ?? config.GetValueOrDefault("optimizer_config")
+            ?? throw Invalid($"{what} has no optimizer.");
+        var optimizer = Guard($"the optimizer in {what}", () => optimizerValue switch
+        {
+            string optimizerName => Optimizers.Optimizer.Get(optimizerName),
+            _ => Optimizers.Optimizer.FromConfig(ClassName(optimizerValue, "optimizer"), InnerConfig(optimizerValue, "optimizer")),
+        });
+        var lossValue = config.GetValueOrDefault("loss");
+        var loss = lossValue is null ? null : Guard($"the loss in {what}", () => Object(lossValue, "loss", Losses.Loss.Get, Losses.Loss.FromConfig));
+        var metrics = new List<Metric>();
+        if (config.GetValueOrDefault("metrics") is IList list)
+        {
+            // Keras 2 wrote one list per output; a single output's list may come nested.
+            var items = list.Count == 1 && list[0] is IList inner ? inner : list;
+            foreach (var item in items)
+            {
+                if (item is IList)
+                    throw Invalid($"{what} has metrics for several outputs; SeqSharp models have one output.");
+                metrics.Add(Guard($"a metric in {what}", () => Object(item, "metric", Metrics.Metric.Get, Metrics.Metric.FromConfig)));
+            }
+        }
+        else if (config.GetValueOrDefault("metrics") is { } other)
+        {
+            throw Invalid($"{what} has 'metrics' of an unexpected kind: {ConfigActivator.Describe(other)}.");
+        }
+        return new CompileSettings(optimizer, loss, metrics);
+    }
+
+    /// <summary>A loss or metric: a name, a serialized function (<c>class_name: "function"</c>), or a serialized object.</summary>
+    private T Object<T>(object? value, string what, Func<string, T> byName, Func<string, IReadOnlyDictionary<string, object?>, T> byConfig) => value switch
+    {
+        string name => byName(name),
+        IReadOnlyDictionary<string, object?> d when d.GetValueOrDefault("class_name") is "function" && d.GetValueOrDefault("config") is string function => byName(function),
+        _ => byConfig(ClassName(value, what), InnerConfig(value, what)),
+    };
+
+    private void Add(Sequential model, string className, Dictionary<string, object?> config)
+    {
+        string layerName = config.GetValueOrDefault("name") as string ?? "(unnamed)";
+        if (!LayerRegistry.Names.Contains(className))
+            throw Invalid($"layer '{layerName}' of type {className} is not supported. SeqSharp supports: {string.Join(", ", LayerRegistry.Names)}.");
+        foreach (var (key, off) in Unsupported)
+        {
+            if (config.TryGetValue(key, out var value) && value is not null && !Equals(value, off))
+                throw Invalid($"layer '{layerName}': {className} option '{key}={ConfigActivator.Describe(value)}' is not supported.");
+        }
+        Layer layer;
+        try
+        {
+            layer = Layer.FromConfig(className, config);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
+        {
+            throw Invalid($"layer '{layerName}' of type {className} cannot be rebuilt: {e.Message}", e);
+        }
+        try
+        {
+            model.Add(layer);
+        }
+        catch (ArgumentException e)
+        {
+            throw Invalid($"layer '{layerName}' of type {className} does not fit the model: {e.Message}", e);
+        }
+    }
+
+    private (string ClassName, Dictionary<string, object?> Config) Entry(IReadOnlyDictionary<string, object?> entry, int index)
+    {
+        string className = entry.GetValueOrDefault("class_name") as string ?? throw Invalid($"layer entry {index} has no 'class_name'.");
+        if (entry.GetValueOrDefault("registered_name") is string registered && registered != className)
+            throw Invalid($"layer entry {index} is a custom layer registered as '{registered}', which SeqSharp cannot rebuild.");
+        var config = Dictionary(entry.GetValueOrDefault("config"), $"the config of layer entry {index} ({className})");
+        return (className, new Dictionary<string, object?>(config, StringComparer.Ordinal));
+    }
+
+    private string ClassName(object? value, string what) =>
+        (value as IReadOnlyDictionary<string, object?>)?.GetValueOrDefault("class_name") as string
+        ?? throw new ArgumentException($"Expected a {what} name or a serialized {what} {{\"class_name\": ..., \"config\": {{...}}}}. Received: {ConfigActivator.Describe(value)}.");
+
+    private static IReadOnlyDictionary<string, object?> InnerConfig(object? value, string what) =>
+        (value as IReadOnlyDictionary<string, object?>)?.GetValueOrDefault("config") as IReadOnlyDictionary<string, object?>
+        ?? new Dictionary<string, object?>();
+
+    private T Guard<T>(string what, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
+        {
+            throw Invalid($"{what} cannot be rebuilt: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The sample shape of a batch shape <c>[null, 10, 1]</c>; null unless every size after the batch axis is a whole number.</summary>
+    private static long[]? Shape(object? value) =>
+        value is IList { Count: > 1 } list && list.Cast<object?>().Skip(1).All(d => d is long or (double and >= 1 and < 1e15) && Convert.ToDouble(d) % 1 == 0)
+            ? list.Cast<object?>().Skip(1).Select(Convert.ToInt64).ToArray()
+            : null;
+
+    private IReadOnlyDictionary<string, object?> Dictionary(object? value, string what) =>
+        value as IReadOnlyDictionary<string, object?> ?? throw Invalid($"{what} should be a JSON object; it is {ConfigActivator.Describe(value)}.");
+
+    /// <summary>An <see cref="InvalidDataException"/> about the file.</summary>
+    public InvalidDataException Invalid(string message, Exception? inner = null) => new($"'{source}': {message}", inner);
+}

@@ -1,0 +1,186 @@
+using SeqSharp.Layers;
+using SeqSharp.Losses;
+using SeqSharp.Metrics;
+using SeqSharp.Optimizers;
+
+namespace SeqSharp.Saving;
+
+/// <summary>
+/// Writes a <see cref="Sequential"/> model as Keras 3's <c>config.json</c>: <c>serialize_keras_object(model)</c>
+/// with the layers (an <c>InputLayer</c> first), the build shapes and the compile settings.
+/// </summary>
+/// <remarks>
+/// <para>Every object is <c>{"module", "class_name", "config", "registered_name": null}</c>, the
+/// layers' <c>dtype</c> is Keras 3's <c>DTypePolicy</c>, initializers and schedules are nested
+/// objects of their modules. A first layer that declares its input shape is written as Keras 3
+/// writes it, after an <c>InputLayer</c>; the layer also keeps an <c>input_shape</c> key (a
+/// keyword Keras accepts with a warning), which tells SeqSharp's reader to fold the InputLayer back
+/// into the layer, so that a model reloads with the same layers.</para>
+/// <para>SeqSharp-only options are written only when they are on (<c>use_peepholes</c>), so that a
+/// model without them is a plain Keras model; a model with them is SeqSharp-only (Keras refuses
+/// unknown keyword arguments).</para>
+/// </remarks>
+internal static class KerasConfigWriter
+{
+    /// <summary>The Keras version whose layout the files follow (written to <c>metadata.json</c>).</summary>
+    public const string KerasVersion = "3.8.0";
+
+    /// <summary>The whole <c>config.json</c> object of a built model.</summary>
+    /// <exception cref="NotSupportedException">A layer, loss, metric or optimizer that SeqSharp could not rebuild from the file (a user-defined class, a metric around a delegate).</exception>
+    public static Dictionary<string, object?> Model(Sequential model)
+    {
+        var layers = model.Layers;
+        var first = layers[0];
+        var batchShape = new List<object?> { null };
+        batchShape.AddRange(first.BuiltInputShape!.Cast<object?>());
+        var entries = new List<object?>();
+        bool folded = first is not InputLayer && first.InputShape is not null;
+        if (first is InputLayer input)
+            entries.Add(InputLayerEntry(input.Name, [null, .. input.InputShape!.Select(d => (object?)d)], input.DType));
+        else if (folded)
+            entries.Add(InputLayerEntry(UnusedName(model, "input_layer"), DeclaredBatchShape(first), first.DType));
+        foreach (var layer in layers.Where(l => l is not InputLayer))
+            entries.Add(LayerEntry(layer, folded && layer == first));
+
+        var result = new Dictionary<string, object?>
+        {
+            ["module"] = "keras",
+            ["class_name"] = "Sequential",
+            ["config"] = new Dictionary<string, object?>
+            {
+                ["name"] = model.Name,
+                ["trainable"] = true,
+                ["dtype"] = Policy(first.DType == TorchSharp.torch.ScalarType.Float64 ? "float64" : "float32"),
+                ["layers"] = entries,
+                ["build_input_shape"] = batchShape,
+            },
+            ["registered_name"] = null,
+            ["build_config"] = new Dictionary<string, object?> { ["input_shape"] = batchShape },
+        };
+        if (model.Compiled)
+            result["compile_config"] = CompileConfig(model);
+        return result;
+    }
+
+    /// <summary>Keras's <c>{"module", "class_name", "config", "registered_name"}</c>.</summary>
+    public static Dictionary<string, object?> Object(string module, string className, object? config) => new()
+    {
+        ["module"] = module,
+        ["class_name"] = className,
+        ["config"] = config,
+        ["registered_name"] = null,
+    };
+
+    private static Dictionary<string, object?> CompileConfig(Sequential model)
+    {
+        var optimizer = model.Optimizer!;
+        Require(ConfigActivator.Classes<Optimizer>().ContainsKey(optimizer.ClassName), $"optimizer '{optimizer.Name}' of type {optimizer.GetType().Name}");
+        return new Dictionary<string, object?>
+        {
+            ["optimizer"] = Object("keras.optimizers", optimizer.ClassName, Values(optimizer.GetConfig())),
+            ["loss"] = model.Loss is null ? null : Loss(model.Loss),
+            ["loss_weights"] = null,
+            ["metrics"] = model.Metrics.Count == 0 ? null : model.Metrics.Select(Metric).ToList(),
+            ["weighted_metrics"] = null,
+            ["run_eagerly"] = false,
+            ["steps_per_execution"] = 1,
+            ["jit_compile"] = false,
+        };
+    }
+
+    private static object Loss(Loss loss)
+    {
+        Require(ConfigActivator.Classes<Loss>().ContainsKey(loss.ClassName), $"loss '{loss.Name}' of type {loss.GetType().Name}");
+        return Object("keras.losses", loss.ClassName, Values(loss.GetConfig()));
+    }
+
+    private static object Metric(Metric metric)
+    {
+        // Keras has no class for "accuracy": it keeps the string and picks the accuracy at compile time, as AutoAccuracy does.
+        if (metric is AutoAccuracy)
+            return metric.Name;
+        Require(ConfigActivator.Classes<Metric>().ContainsKey(metric.ClassName), $"metric '{metric.Name}' of type {metric.GetType().Name}");
+        if (metric.GetType() == typeof(MeanMetricWrapper) && ((MeanMetricWrapper)metric).FunctionName is null)
+            throw new NotSupportedException(
+                $"Metric '{metric.Name}' wraps a C# delegate, which a model file cannot hold. Compile with a named metric, " +
+                "or new MeanMetricWrapper(\"<Keras function name>\"), to save the model; SaveWeights saves the weights alone.");
+        return Object("keras.metrics", metric.ClassName, Values(metric.GetConfig()));
+    }
+
+    private static Dictionary<string, object?> InputLayerEntry(string name, List<object?> batchShape, TorchSharp.torch.ScalarType dtype) =>
+        Object("keras.layers", "InputLayer", new Dictionary<string, object?>
+        {
+            ["batch_shape"] = batchShape,
+            ["dtype"] = dtype == TorchSharp.torch.ScalarType.Float64 ? "float64" : "float32",
+            ["sparse"] = false,
+            ["name"] = name,
+        });
+
+    private static Dictionary<string, object?> LayerEntry(Layer layer, bool foldedInput)
+    {
+        Require(LayerRegistry.Names.Contains(layer.ClassName), $"layer '{layer.Name}' of type {layer.GetType().Name}");
+        var config = layer.GetConfig();
+        config.Remove("batch_input_shape");
+        if (foldedInput)
+            config["input_shape"] = layer.InputShape!.ToList();
+        if (config.TryGetValue("use_peepholes", out var peepholes) && Equals(peepholes, false))
+            config.Remove("use_peepholes");
+        var entry = Object("keras.layers", layer.ClassName, Values(config));
+        if (layer.Weights.Count > 0)
+            entry["build_config"] = new Dictionary<string, object?> { ["input_shape"] = new List<object?> { null }.Concat(layer.BuiltInputShape!.Cast<object?>()).ToList() };
+        return entry;
+    }
+
+    /// <summary>The batch shape a first layer declares: its batch size (stateful layers) or null, then its sample shape.</summary>
+    private static List<object?> DeclaredBatchShape(Layer layer) =>
+        layer.GetConfig().GetValueOrDefault("batch_input_shape") is long?[] declared
+            ? declared.Select(d => (object?)d).ToList()
+            : [null, .. layer.InputShape!.Select(d => (object?)d)];
+
+    /// <summary>A config's values in Keras 3's form: nested objects get their module, <c>dtype</c> strings become policies.</summary>
+    private static Dictionary<string, object?> Values(IReadOnlyDictionary<string, object?> config)
+    {
+        var result = new Dictionary<string, object?>(config.Count);
+        foreach (var (key, value) in config)
+            result[key] = Value(key, value);
+        return result;
+    }
+
+    private static object? Value(string key, object? value)
+    {
+        if (key == "dtype" && value is string dtype)
+            return Policy(dtype);
+        if (value is IReadOnlyDictionary<string, object?> nested && nested.ContainsKey("class_name") && nested.ContainsKey("config") && !nested.ContainsKey("module"))
+        {
+            var inner = nested["config"] is IReadOnlyDictionary<string, object?> innerConfig ? Values(innerConfig) : nested["config"];
+            return Object(ModuleOf(key), (string)nested["class_name"]!, inner);
+        }
+        return value;
+    }
+
+    private static string ModuleOf(string key) =>
+        key.EndsWith("_initializer", StringComparison.Ordinal) ? "keras.initializers"
+        : key.EndsWith("_regularizer", StringComparison.Ordinal) ? "keras.regularizers"
+        : key.EndsWith("_constraint", StringComparison.Ordinal) ? "keras.constraints"
+        : key == "learning_rate" ? "keras.optimizers.schedules"
+        : key.EndsWith("layer", StringComparison.Ordinal) ? "keras.layers"
+        : "keras";
+
+    private static Dictionary<string, object?> Policy(string name) =>
+        Object("keras", "DTypePolicy", new Dictionary<string, object?> { ["name"] = name });
+
+    private static string UnusedName(Sequential model, string name)
+    {
+        string candidate = name;
+        for (int i = 1; model.Layers.Any(l => l.Name == candidate); i++)
+            candidate = $"{name}_{i}";
+        return candidate;
+    }
+
+    private static void Require(bool known, string what)
+    {
+        if (!known)
+            throw new NotSupportedException(
+                $"Cannot save the model: its {what} is not a SeqSharp class, so a saved model could not be rebuilt from the file. SaveWeights saves the weights alone.");
+    }
+}
