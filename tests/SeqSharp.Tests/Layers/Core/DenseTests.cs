@@ -187,4 +187,11 @@ public class DenseTests(ITestOutputHelper output)
         var e = Assert.Throws<InvalidOperationException>(() => new Dense(2, name: "late").SetWeights([ones(3, 2), ones(2)]));
         Assert.Contains("'late'", e.Message);
     }
+
+    [Fact]
+    public void CallWithMask_PassesMaskOnLikeKeras()
+    {
+        var mask = tensor(new[,] { { true, false, true } });
+        Assert.Same(mask, new Dense(2).CallWithMask(zeros(1, 3, 4), mask).Mask);
+    }
 }
