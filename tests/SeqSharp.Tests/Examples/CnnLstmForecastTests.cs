@@ -14,7 +14,7 @@ public class CnnLstmForecastTests
         Assert.True(result.ModelRmse < 0.6 * result.PersistenceRmse, $"model RMSE {result.ModelRmse:F2} vs persistence {result.PersistenceRmse:F2}");
         Assert.Equal(ForecastExample.Horizon, result.ModelRmseByHour.Length);
         string text = log.ToString();
-        Assert.Contains("conv1d (Conv1D)", text);
+        Assert.Contains("(Conv1D)", text);
         Assert.Contains("naive: same hours yesterday", text);
     }
 

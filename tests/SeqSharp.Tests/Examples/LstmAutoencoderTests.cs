@@ -13,7 +13,7 @@ public class LstmAutoencoderTests
         Assert.True(result.FalseAlarmRate <= 0.05, $"false alarms {result.FalseAlarmRate:P1}");
         Assert.True(result.DetectionRate >= 0.3, $"detection {result.DetectionRate:P1}");
         Assert.True(result.DetectionByKind[Anomaly.Flatline] >= 0.8, $"flatline detection {result.DetectionByKind[Anomaly.Flatline]:P1}");
-        Assert.Contains("repeat_vector (RepeatVector)", log.ToString());
+        Assert.Contains("(RepeatVector)", log.ToString());
         Assert.Contains("Threshold:", log.ToString());
     }
 

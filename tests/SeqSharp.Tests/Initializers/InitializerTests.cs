@@ -4,6 +4,7 @@ using LSTM = SeqSharp.Layers.LSTM;
 
 namespace SeqSharp.Tests.Initializers;
 
+[Collection(SeededCollection.Name)]
 public class InitializerTests
 {
     // fanIn 300, fanOut 500: 150 000 samples, so the sample std is within about 0.2% of the true one.

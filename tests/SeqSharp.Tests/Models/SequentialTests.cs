@@ -1,6 +1,8 @@
 using SeqSharp.Layers;
 using SeqSharp.Tests.TestSupport;
 using Xunit.Abstractions;
+using Embedding = SeqSharp.Layers.Embedding;
+using GRU = SeqSharp.Layers.GRU;
 using LSTM = SeqSharp.Layers.LSTM;
 
 namespace SeqSharp.Tests.Models;
@@ -341,5 +343,30 @@ public class SequentialTests(ITestOutputHelper output)
         // Each call creates dozens of tensors (every batch, state, gate buffer): a leak grows by at least 100.
         Assert.InRange(afterTensors - start, -10, 10);
         Assert.InRange(afterArrays - afterTensors, -10, 10);
+    }
+
+    [Fact]
+    public void SummaryText_MixedModel_KerasShapesAndParameterCounts()
+    {
+        var model = new Sequential([
+            new Embedding(1000, 16, inputLength: 20),     // 16,000
+            new Conv1D(32, 5),                             // 5·16·32 + 32 = 2,592
+            new MaxPooling1D(2),
+            new Bidirectional(new GRU(8, returnSequences: true)),   // 2 · (3·8·(32 + 8) + 2·3·8) = 2,016
+            new BatchNormalization(),                      // 4 · 16 = 64, half of it non-trainable
+            new GlobalAveragePooling1D(),
+            new SeqSharp.Layers.Dropout(0.5),
+            new Dense(1, activation: "sigmoid"),           // 17
+        ]);
+        string text = model.SummaryText();
+        output.WriteLine(text);
+        foreach (string shape in new[] { "(None, 20, 16)", "(None, 16, 32)", "(None, 8, 32)", "(None, 8, 16)", "(None, 16)", "(None, 1)" })
+            Assert.Contains(shape, text);
+        foreach (string count in new[] { "16,000", "2,592", "2,016", "64", "17" })
+            Assert.Contains(count, text);
+        Assert.Contains("Total params: 20,689 ", text);
+        Assert.Contains("Trainable params: 20,657 ", text);
+        Assert.Contains("Non-trainable params: 32 ", text);
+        Assert.Contains("(Bidirectional)", text);
     }
 }

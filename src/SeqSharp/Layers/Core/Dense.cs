@@ -10,7 +10,7 @@ namespace SeqSharp.Layers;
 /// A densely connected layer: <c>output = activation(input · kernel + bias)</c>, acting on the last
 /// axis, so a <c>(batch, timesteps, features)</c> input is transformed at every time step.
 /// </summary>
-/// <remarks>Weights (Keras order): <c>kernel (features, units)</c>, <c>bias (units)</c>.</remarks>
+/// <remarks>Weights (Keras order): <c>kernel (features, units)</c>, <c>bias (units)</c>. Passes masks on.</remarks>
 /// <example>
 /// <code>
 /// model.Add(new Dense(1, activation: "linear"));
@@ -71,6 +71,9 @@ public sealed class Dense : Layer
     public override InputSpec InputSpec => BuiltInputShape is null
         ? new InputSpec(MinRank: 2)
         : new InputSpec(MinRank: 2, Axes: new Dictionary<int, long> { [-1] = BuiltInputShape[^1] });
+
+    /// <summary>True: Dense acts on each step alone, so a mask passes through it (Keras).</summary>
+    protected override bool SupportsMasking => true;
 
     /// <inheritdoc />
     protected override void BuildCore(long[] sampleShape)

@@ -187,4 +187,18 @@ public class DenseTests(ITestOutputHelper output)
         var e = Assert.Throws<InvalidOperationException>(() => new Dense(2, name: "late").SetWeights([ones(3, 2), ones(2)]));
         Assert.Contains("'late'", e.Message);
     }
+
+    [Fact]
+    public void CallWithMask_PassesMaskOnLikeKeras()
+    {
+        var mask = tensor(new[,] { { true, false, true } });
+        Assert.Same(mask, new Dense(2).CallWithMask(zeros(1, 3, 4), mask).Mask);
+    }
+
+    [Fact]
+    public void LayerHarness_ShapesWeightsConfigAndTraining()
+    {
+        LayerHarness.Run(new Dense(4, activation: "relu"), randn(3, 5, 2), [3, 5, 4], trainableWeights: 2, parameters: 2 * 4 + 4);
+        LayerHarness.Run(new Dense(1, useBias: false), randn(6, 3), [6, 1], trainableWeights: 1, parameters: 3);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using SeqSharp.Layers;
+using SeqSharp.Tests.TestSupport;
 using Xunit.Abstractions;
 using GRU = SeqSharp.Layers.GRU;
 using LSTM = SeqSharp.Layers.LSTM;
@@ -11,6 +12,7 @@ namespace SeqSharp.Tests.Layers.Kernels;
 /// their own forward, in float64: an independent check of every gradient the kernels return
 /// (input, kernel, recurrent kernel, bias, peephole).
 /// </summary>
+[Collection(SeededCollection.Name)]
 public class GradientCheckTests(ITestOutputHelper output)
 {
     private const double Step = 1e-6;

@@ -58,8 +58,9 @@ public class GruTests(ITestOutputHelper output)
                 NativeModules.KerasToTorchGates(NativeModules.Grad(native, "bias_hh_l0"))], 0);
             db = TensorAssert.Close(nativeBias, layer.Weights[2].grad!, atol: 1e-5, rtol: 1e-5, what: "bias gradient");
         }
+        double scale = Math.Max(layer.Weights[0].grad!.abs().max().item<float>(), layer.Weights[1].grad!.abs().max().item<float>());
         output.WriteLine($"GRU B{batch} T{steps} I{features} U{units} seq={returnSequences} back={goBackwards} bias={useBias}: " +
-            $"max |diff| vs nn.GRU output {forward:E2}, dx {dx:E2}, dkernel {dw:E2}, drecurrent {du:E2}, dbias {db:E2}");
+            $"max |diff| vs nn.GRU output {forward:E2}, dx {dx:E2}, dkernel {dw:E2}, drecurrent {du:E2}, dbias {db:E2} (largest weight gradient {scale:F1})");
     }
 
     [Theory]
