@@ -7,7 +7,9 @@ namespace SeqSharp.Benchmarks;
 
 /// <summary>
 /// Memory is measured in fresh child processes (peak resident size only grows within a process):
-/// <c>--child memory SHAPE CELL ours|native</c> and <c>--child flat STEPS</c>.
+/// <c>--child memory SHAPE CELL ours|native</c> and <c>--child flat STEPS</c>. Diagnostics:
+/// <c>--child gemm</c> (per-step product sizes, one thread vs all) and <c>--child profile SHAPE CELL</c>
+/// (the kernels' threading variants against native, interleaved).
 /// </summary>
 internal static class ChildProcesses
 {
@@ -17,6 +19,9 @@ internal static class ChildProcesses
         {
             case "memory":
                 TrainingPeak(Shape.Get(args[1]), args[2], args[3]);
+                return;
+            case "profile":
+                Profile.Run(Shape.Get(args[1]), args[2]);
                 return;
             case "gemm":
                 GemmProbe.Run();

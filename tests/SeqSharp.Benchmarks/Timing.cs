@@ -12,7 +12,9 @@ internal static class Timing
 
     public static Result Compare(Action ours, Action baseline, int rounds, double targetSecondsPerSample = 0.05)
     {
-        for (int w = 0; w < 3; w++)
+        // Warm up until the JIT's tiered compilation has settled on both sides (at least 1 s or 30 rounds).
+        var warmup = Stopwatch.StartNew();
+        for (int w = 0; w < 30 || (warmup.Elapsed.TotalSeconds < 1 && w < 500); w++)
         {
             ours();
             baseline();

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using SeqSharp.Activations;
 
@@ -63,6 +64,7 @@ internal static class ActivationMath
         _ => throw new InvalidOperationException($"Activation kind {kind} has no managed derivative."),
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Apply<T, TOp>(Span<T> x) where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IActivationOp
     {
         int width = Vector<T>.Count, k = 0;
@@ -72,6 +74,7 @@ internal static class ActivationMath
             x[k] = TOp.Apply(x[k]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MultiplyByDerivative<T, TOp>(ReadOnlySpan<T> y, Span<T> grad) where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IActivationOp
     {
         int width = Vector<T>.Count, k = 0;

@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using SeqSharp.Activations;
 
 namespace SeqSharp.Layers.Kernels;
@@ -24,7 +26,7 @@ internal static class VectorMath
     public static Vector<T> Exp<T>(Vector<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (typeof(T) == typeof(float))
-            return Vector.Exp(x.As<T, float>()).As<float, T>();
+            return ExpSingle(x.As<T, float>()).As<float, T>();
         if (typeof(T) == typeof(double))
             return Vector.Exp(x.As<T, double>()).As<double, T>();
         throw new NotSupportedException($"No vector exp for {typeof(T).Name}.");
@@ -38,6 +40,57 @@ internal static class VectorMath
         if (typeof(T) == typeof(double))
             return Vector.Log(x.As<T, double>()).As<double, T>();
         throw new NotSupportedException($"No vector log for {typeof(T).Name}.");
+    }
+
+    /// <summary>
+    /// e^x for float lanes, to about 2 units in the last place: x = n ln 2 + r with |r| ≤ ln 2 / 2
+    /// (ln 2 split in two parts for exactness), e^r by a degree-6 polynomial (Cephes's expf
+    /// coefficients), 2^n put into the exponent bits. Inputs are clamped to the range where the
+    /// result is a normal float, so it never returns a subnormal, infinity or NaN for finite x.
+    /// About three times as fast as <c>Vector.Exp</c>, which computes in double precision.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> ExpSingle(Vector<float> x)
+    {
+        x = Vector.Min(Vector.Max(x, new Vector<float>(-87.33654f)), new Vector<float>(88.72283f));
+        var n = Vector.Floor(x * new Vector<float>(1.44269504088896341f) + new Vector<float>(0.5f));
+        var r = x - n * new Vector<float>(0.693359375f) - n * new Vector<float>(-2.12194440e-4f);
+        var p = new Vector<float>(1.9875691500e-4f);
+        p = p * r + new Vector<float>(1.3981999507e-3f);
+        p = p * r + new Vector<float>(8.3334519073e-3f);
+        p = p * r + new Vector<float>(4.1665795894e-2f);
+        p = p * r + new Vector<float>(1.6666665459e-1f);
+        p = p * r + new Vector<float>(5.0000001201e-1f);
+        p = p * (r * r) + r + Vector<float>.One;
+        // 2^n: n + 127 in the exponent field. n is in [-126, 128] after the clamp; 2^128 overflows
+        // only for x within half an ulp of the upper clamp, where the product still rounds finite.
+        var scale = Vector.ShiftLeft(Vector.ConvertToInt32(n) + new Vector<int>(127), 23);
+        return p * Vector.AsVectorSingle(scale);
+    }
+
+    /// <summary>e^x for x ≤ 0 (the activations arrange their arguments so): no overflow to handle.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<T> ExpNonPositive<T>(Vector<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float))
+            return ExpSingle(x.As<T, float>()).As<float, T>();
+        return Exp(x);
+    }
+
+    /// <summary>
+    /// 1 / x. For float lanes with AVX: the hardware estimate refined by one Newton step (relative
+    /// error about 2e-7, several times faster than a division); otherwise a division.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<T> Reciprocal<T>(Vector<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float) && Avx.IsSupported && Vector<float>.Count == 8)
+        {
+            var v = x.As<T, float>();
+            var r = Avx.Reciprocal(v.AsVector256()).AsVector();
+            return (r * (new Vector<float>(2f) - v * r)).As<float, T>();
+        }
+        return Vector<T>.One / x;
     }
 
     /// <summary>A scalar broadcast to a vector.</summary>
@@ -64,11 +117,11 @@ internal struct ReluOp : IActivationOp
 
 internal struct TanhOp : IActivationOp
 {
-    // tanh(x) = sign(x) (1 - e) / (1 + e) with e = exp(-2|x|): no overflow for any x.
+    // tanh(x) = sign(x) (1 - e) / (1 + e) with e = exp(-2|x|) <= 1: no overflow for any x.
     public static Vector<T> Apply<T>(Vector<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var e = VectorMath.Exp(Vector.Abs(x) * VectorMath.Splat<T>(-2));
-        var r = (Vector<T>.One - e) / (Vector<T>.One + e);
+        var e = VectorMath.ExpNonPositive(Vector.Abs(x) * VectorMath.Splat<T>(-2));
+        var r = (Vector<T>.One - e) * VectorMath.Reciprocal(Vector<T>.One + e);
         return Vector.ConditionalSelect(Vector.LessThan(x, Vector<T>.Zero), -r, r);
     }
 
@@ -79,8 +132,13 @@ internal struct TanhOp : IActivationOp
 
 internal struct SigmoidOp : IActivationOp
 {
-    public static Vector<T> Apply<T>(Vector<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Vector<T>.One / (Vector<T>.One + VectorMath.Exp(-x));
+    // With e = exp(-|x|) <= 1: 1 / (1 + e) for x >= 0, e / (1 + e) below; no overflow for any x.
+    public static Vector<T> Apply<T>(Vector<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var e = VectorMath.ExpNonPositive(-Vector.Abs(x));
+        var inverse = VectorMath.Reciprocal(Vector<T>.One + e);
+        return Vector.ConditionalSelect(Vector.LessThan(x, Vector<T>.Zero), e * inverse, inverse);
+    }
 
     public static Vector<T> Derivative<T>(Vector<T> y) where T : unmanaged, IFloatingPointIeee754<T> => y * (Vector<T>.One - y);
     public static T Apply<T>(T x) where T : unmanaged, IFloatingPointIeee754<T> => T.One / (T.One + T.Exp(-x));

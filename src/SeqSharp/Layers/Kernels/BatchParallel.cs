@@ -16,7 +16,13 @@ internal static class BatchParallel
     /// direct BLAS is available and there is enough work; else one.
     /// </summary>
     public static int Slices(int batch, long work) =>
-        Blas.Available && work >= MinimumWork ? Math.Min(batch, Math.Max(1, TorchSharp.torch.get_num_threads())) : 1;
+        Blas.Available && work >= MinimumWork ? Math.Min(Math.Min(batch, MaxSlices), Math.Max(1, TorchSharp.torch.get_num_threads())) : 1;
+
+    /// <summary>Whether each slice's products run single-threaded (for experiments).</summary>
+    internal static bool SingleThreadedBlas { get; set; } = true;
+
+    /// <summary>An upper bound on the slices (for experiments and tests).</summary>
+    internal static int MaxSlices { get; set; } = int.MaxValue;
 
     /// <summary>
     /// Calls <paramref name="body"/>(slice, first row, row count) for <paramref name="slices"/>
@@ -42,14 +48,15 @@ internal static class BatchParallel
     {
         // With several slices each product is small and runs on its own core; with one slice the
         // products are still per-step sized, where the BLAS's own threading costs more than it gains.
-        int previous = Blas.SetLocalThreads(1);
+        int previous = SingleThreadedBlas ? Blas.SetLocalThreads(1) : 0;
         try
         {
             body(slice, start, count);
         }
         finally
         {
-            Blas.SetLocalThreads(previous);
+            if (SingleThreadedBlas)
+                Blas.SetLocalThreads(previous);
         }
     }
 }

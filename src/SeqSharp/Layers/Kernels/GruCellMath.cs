@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -25,6 +26,7 @@ internal static class GruCellMath
     /// Forward of one row with reset_after: <paramref name="gates"/> holds <c>x W + b_in</c> and
     /// becomes [z r n]; <paramref name="recurrent"/> is <c>h_{t-1} U + b_rec</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ForwardResetAfter<T>(GruFunctionOptions options, int units, Span<T> gates, ReadOnlySpan<T> recurrent,
         ReadOnlySpan<T> hPrevious, Span<T> h) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -42,6 +44,7 @@ internal static class GruCellMath
     /// First half of a reset_before forward row: <paramref name="gates"/>' z and r blocks hold their
     /// full pre-activations and become z, r; writes <c>r ⊙ h_{t-1}</c> for the candidate's product.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ForwardGatesResetBefore<T>(GruFunctionOptions options, int units, Span<T> gates, ReadOnlySpan<T> hPrevious, Span<T> resetHidden)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -50,6 +53,7 @@ internal static class GruCellMath
     }
 
     /// <summary>Second half of a reset_before forward row: the candidate block holds its pre-activation and becomes n; writes h.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ForwardOutputResetBefore<T>(GruFunctionOptions options, int units, Span<T> gates, ReadOnlySpan<T> hPrevious, Span<T> h)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -71,6 +75,7 @@ internal static class GruCellMath
     /// <param name="gradInputGates">Out: dL/d(x W + b_in) (3u).</param>
     /// <param name="gradRecurrentGates">Out: dL/d(h_{t-1} U + b_rec) (3u).</param>
     /// <param name="scratch">At least u elements.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BackwardResetAfter<T>(GruFunctionOptions options, int units, ReadOnlySpan<T> gates, ReadOnlySpan<T> recurrentCandidate,
         ReadOnlySpan<T> hPrevious, ReadOnlySpan<T> gradOutput, Span<T> gradRecurrent, Span<T> gradInputGates, Span<T> gradRecurrentGates, Span<T> scratch)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -92,6 +97,7 @@ internal static class GruCellMath
     /// (the r block is filled by <see cref="BackwardGatesResetBefore"/>), and <c>dh ⊙ z</c> into
     /// <paramref name="gradRecurrent"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BackwardOutputResetBefore<T>(GruFunctionOptions options, int units, ReadOnlySpan<T> gates, ReadOnlySpan<T> hPrevious,
         ReadOnlySpan<T> gradOutput, Span<T> gradRecurrent, Span<T> gradGates, Span<T> scratch)
         where T : unmanaged, IFloatingPointIeee754<T> =>
@@ -101,6 +107,7 @@ internal static class GruCellMath
     /// Second half of a reset_before backward row, given <c>d(r ⊙ h_{t-1}) = dn U_hᵀ</c>: writes dr
     /// and adds <c>d(r ⊙ h_{t-1}) ⊙ r</c> to <paramref name="gradRecurrent"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BackwardGatesResetBefore<T>(GruFunctionOptions options, int units, ReadOnlySpan<T> gates, ReadOnlySpan<T> hPrevious,
         ReadOnlySpan<T> gradResetHidden, Span<T> gradRecurrent, Span<T> gradGates)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -113,6 +120,7 @@ internal static class GruCellMath
     }
 
     /// <summary>h = z ⊙ h_{t-1} + (1 - z) ⊙ n, computed as n + z ⊙ (h_{t-1} - n).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Mix<T>(ReadOnlySpan<T> z, ReadOnlySpan<T> n, ReadOnlySpan<T> hPrevious, Span<T> h)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -125,6 +133,7 @@ internal static class GruCellMath
     /// (pre-activation) into the z and n blocks of <paramref name="gradGates"/>, <c>dh ⊙ z</c> into
     /// <paramref name="gradRecurrent"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardMix<T>(GruFunctionOptions options, int units, ReadOnlySpan<T> gates, ReadOnlySpan<T> hPrevious,
         ReadOnlySpan<T> gradOutput, Span<T> gradRecurrent, Span<T> gradGates, Span<T> scratch)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -113,6 +114,7 @@ internal sealed class GruFunction : autograd.MultiTensorFunction<GruFunction>
         return steps == 1 ? h0 : torch.cat([h0, hidden.view(steps * batch, units).narrow(0, 0, (steps - 1) * batch)], 0);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Forward<T>(GruFunctionOptions options, Tensor gates, Tensor kept, Tensor recurrent, Tensor hidden, Tensor h0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -166,6 +168,7 @@ internal sealed class GruFunction : autograd.MultiTensorFunction<GruFunction>
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Backward<T>(GruFunctionOptions options, Tensor gates, Tensor kept, Tensor recurrent, Tensor hidden, Tensor h0,
         Tensor gradHidden, Tensor gradGates, Tensor? gradRecurrentGates, Tensor gradState)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -55,6 +55,7 @@ internal static unsafe class LstmCellMath
             .CreateDelegate<TDelegate>();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardStep<T, TAct, TRec>(T* gates, T* cPrevious, T* c, T* h, T* peephole, int rows, int units)
         where T : unmanaged, IFloatingPointIeee754<T> where TAct : struct, IActivationOp where TRec : struct, IActivationOp
     {
@@ -108,6 +109,7 @@ internal static unsafe class LstmCellMath
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardStep<T, TAct, TRec>(T* gates, T* c, T* cPrevious, T* gradOutput, T* gradRecurrent, T* gradCell, T* gradGates,
         T* peephole, T* gradPeephole, int rows, int units)
         where T : unmanaged, IFloatingPointIeee754<T> where TAct : struct, IActivationOp where TRec : struct, IActivationOp

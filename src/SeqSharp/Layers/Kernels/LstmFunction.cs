@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using SeqSharp.Activations;
 using TorchSharp;
@@ -123,6 +124,7 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
     }
 
     /// <summary>The time loop for batch rows [first, first + rows): each step's product, then the cell.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void ForwardRows<T>(LstmCellMath.StepForward<T> step, Saved<T> memory, long steps, int batch, int units, int first, int rows)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -139,6 +141,7 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
     }
 
     /// <summary>The same loop with TorchSharp products on views, where the direct BLAS is not available.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void ForwardWithViews<T>(LstmCellMath.StepForward<T> step, Saved<T> memory, Tensor gates, Tensor recurrent, Tensor hidden,
         Tensor h0, long steps, int batch, int units) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -181,6 +184,7 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
     }
 
     /// <summary>Backward through time for batch rows [first, first + rows).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void BackwardRows<T>(LstmCellMath.StepBackward<T> step, Saved<T> memory, Gradients<T> grads, T* gradPeephole,
         long steps, int batch, int units, int first, int rows) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -198,6 +202,7 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
     }
 
     /// <summary>The same loop with TorchSharp products on views, where the direct BLAS is not available.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void BackwardWithViews<T>(LstmCellMath.StepBackward<T> step, Saved<T> memory, Gradients<T> grads,
         Tensor gradGates, Tensor gradRecurrentState, Tensor recurrent, long steps, int batch, int units) where T : unmanaged, IFloatingPointIeee754<T>
     {

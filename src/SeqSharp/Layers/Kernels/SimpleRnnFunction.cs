@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using SeqSharp.Activations;
 using TorchSharp;
@@ -100,7 +101,7 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
             return;
         }
         nint hAddress = (nint)TensorMemory.Pointer<T>(hidden), h0Address = (nint)TensorMemory.Pointer<T>(h0), uAddress = (nint)TensorMemory.Pointer<T>(recurrent);
-        BatchParallel.For(batch, BatchParallel.Slices(batch, steps * batch * units), (_, first, rows) =>
+        BatchParallel.For(batch, BatchParallel.Slices(batch, steps * batch * units), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, first, rows) =>
         {
             long stride = (long)batch * units;
             T* h = (T*)hAddress + (long)first * units, hStart = (T*)h0Address + (long)first * units, u = (T*)uAddress;
@@ -121,7 +122,7 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
         int batch = (int)hidden.shape[1], units = (int)hidden.shape[2];
         nint hAddress = (nint)TensorMemory.Pointer<T>(hidden), dAddress = (nint)TensorMemory.Pointer<T>(grad);
         nint recAddress = (nint)TensorMemory.Pointer<T>(gradRecurrentState), uAddress = (nint)TensorMemory.Pointer<T>(recurrent);
-        BatchParallel.For(batch, BatchParallel.Slices(batch, steps * batch * units), (_, first, rows) =>
+        BatchParallel.For(batch, BatchParallel.Slices(batch, steps * batch * units), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, first, rows) =>
         {
             long stride = (long)batch * units, offset = (long)first * units;
             T* h = (T*)hAddress + offset, d = (T*)dAddress + offset, dRec = (T*)recAddress + offset, u = (T*)uAddress;
