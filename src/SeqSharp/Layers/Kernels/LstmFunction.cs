@@ -48,11 +48,73 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
     /// The forward pass without an autograd node, for inference: returns every hidden state,
     /// time-major, and the last cell state. The arguments are those of the function.
     /// </summary>
+    /// <remarks>
+    /// Nothing is kept for backward, so each batch slice projects its own rows of <c>x_t</c> at every
+    /// step (two products into a small gate buffer, reading <c>x</c> in place) instead of projecting
+    /// all steps up front, and keeps only the current cell state: the working memory is a few rows
+    /// per thread rather than <c>(timesteps, batch, 4u)</c>.
+    /// </remarks>
     public static (Tensor Hidden, Tensor LastCell) Infer(Tensor x, Tensor kernel, Tensor recurrent, Tensor? bias, Tensor? peephole,
         Tensor h0, Tensor c0, LstmFunctionOptions options)
     {
-        var run = Run(x, kernel, recurrent, bias, peephole, h0, c0, options);
-        return (run.Hidden, run.Cells[run.Cells.shape[0] - 1]);
+        if (!Blas.Available)
+        {
+            var run = Run(x, kernel, recurrent, bias, peephole, h0, c0, options);
+            return (run.Hidden, run.Cells[run.Cells.shape[0] - 1]);
+        }
+        long batch = x.shape[0], steps = x.shape[1], units = recurrent.shape[0];
+        x = x.contiguous();
+        var hidden = torch.empty(new[] { steps, batch, units }, x.dtype);
+        var lastCell = c0.contiguous().clone();
+        var inputs = new InferenceInputs(x, kernel.contiguous(), recurrent.contiguous(), bias?.contiguous(), peephole?.contiguous(), h0.contiguous());
+        if (x.dtype == ScalarType.Float64)
+            InferRows<double>(options, inputs, hidden, lastCell);
+        else
+            InferRows<float>(options, inputs, hidden, lastCell);
+        return (hidden, lastCell);
+    }
+
+    private sealed record InferenceInputs(Tensor X, Tensor Kernel, Tensor Recurrent, Tensor? Bias, Tensor? Peephole, Tensor H0);
+
+    private static unsafe void InferRows<T>(LstmFunctionOptions options, InferenceInputs inputs, Tensor hidden, Tensor cell)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int batch = (int)inputs.X.shape[0], steps = (int)inputs.X.shape[1], features = (int)inputs.X.shape[2], units = (int)inputs.Recurrent.shape[0];
+        var step = LstmCellMath.Forward<T>(options);
+        nint x = Address<T>(inputs.X), w = Address<T>(inputs.Kernel), u = Address<T>(inputs.Recurrent), b = Address<T>(inputs.Bias);
+        nint p = Address<T>(inputs.Peephole), h0 = Address<T>(inputs.H0), h = Address<T>(hidden), c = Address<T>(cell);
+        BatchParallel.For(batch, BatchParallel.Slices(batch, (long)steps * batch * units), (_, first, rows) =>
+            InferSlice(step, (T*)x, (T*)w, (T*)u, (T*)b, (T*)p, (T*)h0, (T*)h, (T*)c, steps, batch, features, units, first, rows));
+    }
+
+    /// <summary>The whole sequence for batch rows [first, first + rows); <paramref name="c"/> holds c_0 in and c_T out.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void InferSlice<T>(LstmCellMath.StepForward<T> step, T* x, T* w, T* u, T* bias, T* peephole, T* h0, T* h, T* c,
+        int steps, int batch, int features, int units, int first, int rows) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int gateWidth = 4 * units;
+        var gateBuffer = GC.AllocateUninitializedArray<T>(rows * gateWidth, pinned: true);
+        var cellBuffer = GC.AllocateUninitializedArray<T>(rows * units, pinned: true);
+        T* z = (T*)Unsafe.AsPointer(ref gateBuffer[0]), cNext = (T*)Unsafe.AsPointer(ref cellBuffer[0]);
+        T* cCurrent = c + (long)first * units;
+        long stateStride = (long)batch * units;
+        for (int t = 0; t < steps; t++)
+        {
+            // z = b + x_t W + h_{t-1} U; x is read in place, one row per sample (stride timesteps × features).
+            for (int r = 0; r < rows; r++)
+            {
+                var row = new Span<T>(z + (long)r * gateWidth, gateWidth);
+                if (bias != null)
+                    new ReadOnlySpan<T>(bias, gateWidth).CopyTo(row);
+                else
+                    row.Clear();
+            }
+            Blas.Gemm(false, false, rows, gateWidth, features, T.One, x + ((long)first * steps + t) * features, steps * features, w, gateWidth, T.One, z, gateWidth);
+            T* hPrevious = t == 0 ? h0 + (long)first * units : h + (t - 1) * stateStride + (long)first * units;
+            Blas.Gemm(false, false, rows, gateWidth, units, T.One, hPrevious, units, u, gateWidth, T.One, z, gateWidth);
+            step(z, cCurrent, cNext, h + t * stateStride + (long)first * units, peephole, rows, units);
+            new ReadOnlySpan<T>(cNext, rows * units).CopyTo(new Span<T>(cCurrent, rows * units));
+        }
     }
 
     private sealed record Forwarded(Tensor XSteps, Tensor Gates, Tensor Hidden, Tensor Cells, Tensor H0, Tensor C0, Tensor? Peephole);
