@@ -85,6 +85,10 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         nint p = Address<T>(inputs.Peephole), h0 = Address<T>(inputs.H0), h = Address<T>(hidden), c = Address<T>(cell);
         BatchParallel.For(batch, BatchParallel.Slices(batch, (long)steps * batch * units), (_, first, rows) =>
             InferSlice(step, (T*)x, (T*)w, (T*)u, (T*)b, (T*)p, (T*)h0, (T*)h, (T*)c, steps, batch, features, units, first, rows));
+        // The loops above used raw addresses: keep the tensors (some are copies made here) alive until they finish.
+        GC.KeepAlive(inputs);
+        GC.KeepAlive(hidden);
+        GC.KeepAlive(cell);
     }
 
     /// <summary>The whole sequence for batch rows [first, first + rows); <paramref name="c"/> holds c_0 in and c_T out.</summary>
@@ -93,27 +97,29 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         int steps, int batch, int features, int units, int first, int rows) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int gateWidth = 4 * units;
-        var gateBuffer = GC.AllocateUninitializedArray<T>(rows * gateWidth, pinned: true);
-        var cellBuffer = GC.AllocateUninitializedArray<T>(rows * units, pinned: true);
-        T* z = (T*)Unsafe.AsPointer(ref gateBuffer[0]), cNext = (T*)Unsafe.AsPointer(ref cellBuffer[0]);
-        T* cCurrent = c + (long)first * units;
-        long stateStride = (long)batch * units;
-        for (int t = 0; t < steps; t++)
+        var gateBuffer = new T[rows * gateWidth];
+        var cellBuffer = new T[rows * units];
+        fixed (T* z = gateBuffer, cNext = cellBuffer)
         {
-            // z = b + x_t W + h_{t-1} U; x is read in place, one row per sample (stride timesteps × features).
-            for (int r = 0; r < rows; r++)
+            T* cCurrent = c + (long)first * units;
+            long stateStride = (long)batch * units;
+            for (int t = 0; t < steps; t++)
             {
-                var row = new Span<T>(z + (long)r * gateWidth, gateWidth);
-                if (bias != null)
-                    new ReadOnlySpan<T>(bias, gateWidth).CopyTo(row);
-                else
-                    row.Clear();
+                // z = b + x_t W + h_{t-1} U; x is read in place, one row per sample (stride timesteps × features).
+                for (int r = 0; r < rows; r++)
+                {
+                    var row = new Span<T>(z + (long)r * gateWidth, gateWidth);
+                    if (bias != null)
+                        new ReadOnlySpan<T>(bias, gateWidth).CopyTo(row);
+                    else
+                        row.Clear();
+                }
+                Blas.Gemm(false, false, rows, gateWidth, features, T.One, x + ((long)first * steps + t) * features, steps * features, w, gateWidth, T.One, z, gateWidth);
+                T* hPrevious = t == 0 ? h0 + (long)first * units : h + (t - 1) * stateStride + (long)first * units;
+                Blas.Gemm(false, false, rows, gateWidth, units, T.One, hPrevious, units, u, gateWidth, T.One, z, gateWidth);
+                step(z, cCurrent, cNext, h + t * stateStride + (long)first * units, peephole, rows, units);
+                new ReadOnlySpan<T>(cNext, rows * units).CopyTo(new Span<T>(cCurrent, rows * units));
             }
-            Blas.Gemm(false, false, rows, gateWidth, features, T.One, x + ((long)first * steps + t) * features, steps * features, w, gateWidth, T.One, z, gateWidth);
-            T* hPrevious = t == 0 ? h0 + (long)first * units : h + (t - 1) * stateStride + (long)first * units;
-            Blas.Gemm(false, false, rows, gateWidth, units, T.One, hPrevious, units, u, gateWidth, T.One, z, gateWidth);
-            step(z, cCurrent, cNext, h + t * stateStride + (long)first * units, peephole, rows, units);
-            new ReadOnlySpan<T>(cNext, rows * units).CopyTo(new Span<T>(cCurrent, rows * units));
         }
     }
 
@@ -183,6 +189,14 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         }
         int slices = BatchParallel.Slices(batch, steps * batch * units);
         BatchParallel.For(batch, slices, (_, first, rows) => ForwardRows(step, memory, steps, batch, units, first, rows));
+        // The loops used raw addresses; keep the tensors alive until they have finished.
+        GC.KeepAlive(gates);
+        GC.KeepAlive(recurrent);
+        GC.KeepAlive(hidden);
+        GC.KeepAlive(cells);
+        GC.KeepAlive(h0);
+        GC.KeepAlive(c0);
+        GC.KeepAlive(peephole);
     }
 
     /// <summary>The time loop for batch rows [first, first + rows): each step's product, then the cell.</summary>
@@ -243,6 +257,18 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
             foreach (var p in partial)
                 gradPeephole!.add_(p);
         }
+        // The loops used raw addresses; keep the tensors alive until they have finished.
+        GC.KeepAlive(gates);
+        GC.KeepAlive(cells);
+        GC.KeepAlive(c0);
+        GC.KeepAlive(hidden);
+        GC.KeepAlive(gradHidden);
+        GC.KeepAlive(gradCell);
+        GC.KeepAlive(gradGates);
+        GC.KeepAlive(gradRecurrentState);
+        GC.KeepAlive(recurrent);
+        GC.KeepAlive(peephole);
+        GC.KeepAlive(gradPeephole);
     }
 
     /// <summary>Backward through time for batch rows [first, first + rows).</summary>

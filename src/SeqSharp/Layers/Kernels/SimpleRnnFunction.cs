@@ -112,6 +112,10 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
                 ActivationMath.Apply(activation, new Span<T>(z, rows * units));
             }
         });
+        // The loops used raw addresses; keep the tensors alive until they have finished.
+        GC.KeepAlive(hidden);
+        GC.KeepAlive(recurrent);
+        GC.KeepAlive(h0);
     }
 
     /// <summary>Turns <paramref name="grad"/> (dL/dh from the output) into dL/dz, step by step from the end.</summary>
@@ -143,5 +147,10 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
                 }
             }
         });
+        // The loops used raw addresses; keep the tensors alive until they have finished.
+        GC.KeepAlive(hidden);
+        GC.KeepAlive(grad);
+        GC.KeepAlive(gradRecurrentState);
+        GC.KeepAlive(recurrent);
     }
 }
