@@ -17,7 +17,7 @@ namespace SeqSharp.Optimizers;
 /// model.Compile(optimizer: new Adam(learningRate: 1e-3), loss: "mse");
 /// </code>
 /// </example>
-public sealed class Adam : Optimizer
+public class Adam : Optimizer
 {
     private Tensor[] _momentums = [];
     private Tensor[] _velocities = [];
@@ -39,7 +39,14 @@ public sealed class Adam : Optimizer
     public Adam(LearningRateSchedule? learningRate = null, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7,
         bool amsgrad = false, double? weightDecay = null, double? clipnorm = null, double? clipvalue = null,
         double? globalClipnorm = null, string? name = null)
-        : base(name ?? "adam", learningRate, 0.001, weightDecay, clipnorm, clipvalue, globalClipnorm)
+        : this(name ?? "adam", learningRate, beta1, beta2, epsilon, amsgrad, weightDecay, clipnorm, clipvalue, globalClipnorm)
+    {
+    }
+
+    /// <summary>For <see cref="AdamW"/>: the same optimizer under another name, with weight decay.</summary>
+    private protected Adam(string name, LearningRateSchedule? learningRate, double beta1, double beta2, double epsilon,
+        bool amsgrad, double? weightDecay, double? clipnorm, double? clipvalue, double? globalClipnorm)
+        : base(name, learningRate, 0.001, weightDecay, clipnorm, clipvalue, globalClipnorm)
     {
         Beta1 = Require.Fraction(beta1, nameof(beta1), includeOne: false);
         Beta2 = Require.Fraction(beta2, nameof(beta2), includeOne: false);
@@ -73,9 +80,21 @@ public sealed class Adam : Optimizer
     }
 
     /// <inheritdoc />
-    protected override void UpdateStep(Tensor gradient, Tensor variable, int index, double learningRate) =>
-        AdamUpdate.Apply(gradient, variable, _momentums[index], _velocities[index], _velocityHats?[index],
-            learningRate, Iterations, Beta1, Beta2, Epsilon);
+    protected override void UpdateStep(Tensor gradient, Tensor variable, int index, double learningRate)
+    {
+        double t = Iterations + 1;
+        double alpha = learningRate * Math.Sqrt(1 - Math.Pow(Beta2, t)) / (1 - Math.Pow(Beta1, t));
+        var m = _momentums[index];
+        var v = _velocities[index];
+        m.add_(gradient.sub(m).mul_(1 - Beta1));
+        v.add_(gradient.square().sub_(v).mul_(1 - Beta2));
+        if (_velocityHats?[index] is { } vHat)
+        {
+            vHat.copy_(vHat.maximum(v));
+            v = vHat;
+        }
+        variable.sub_(m.mul(alpha).div_(v.sqrt().add_(Epsilon)));
+    }
 
     /// <inheritdoc />
     public override Dictionary<string, object?> GetConfig()
