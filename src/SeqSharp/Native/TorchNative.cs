@@ -25,6 +25,11 @@ namespace SeqSharp.Native;
 /// the file cannot be written, a patched copy in the temporary folder is used instead.
 /// </para>
 /// <para>
+/// At the same time SeqSharp sets <c>OMP_WAIT_POLICY=PASSIVE</c> unless it is already set, so that
+/// LibTorch's idle OpenMP workers sleep rather than spin on the cores the recurrent kernels use
+/// (docs/performance.md has the figures).
+/// </para>
+/// <para>
 /// SeqSharp runs this automatically when the assembly is first used. Call
 /// <see cref="EnsureLoaded"/> yourself only if your program calls TorchSharp before it touches any
 /// SeqSharp type.
@@ -47,7 +52,11 @@ public static class TorchNative
 
 #pragma warning disable CA2255 // A library module initializer is the point: it runs before any SeqSharp code touches TorchSharp.
     [ModuleInitializer]
-    internal static void Initialize() => _ = EnsureLoaded();
+    internal static void Initialize()
+    {
+        OpenMpPolicy.Apply();
+        _ = EnsureLoaded();
+    }
 #pragma warning restore CA2255
 
     /// <summary>
