@@ -35,11 +35,13 @@ public class SequentialEvaluateTests
         // With batches of 4, 4 and 3 a plain mean of batch means differs from the mean over samples.
         var model = TinyModels.LstmDense(F64);
         var (x, y) = TinyModels.Data(11, F64);
+        // Targets of the short last batch sit far from the rest, so its mean error differs from the others' whatever the draw.
+        y[8..].add_(10.0);
         model.Compile(loss: "mae");
         var error = (model.Predict(x, verbose: 0).to_type(F64) - y).abs();
         double overSamples = error.mean().item<double>();
         double overBatches = new[] { error[..4], error[4..8], error[8..] }.Average(b => b.mean().item<double>());
-        Assert.True(Math.Abs(overSamples - overBatches) > 1e-4);
+        Assert.True(Math.Abs(overSamples - overBatches) > 1e-2, $"over samples {overSamples}, over batches {overBatches}");
         Assert.Equal(overSamples, model.Evaluate(x, y, batchSize: 4, verbose: 0)["loss"], 1e-6);
     }
 

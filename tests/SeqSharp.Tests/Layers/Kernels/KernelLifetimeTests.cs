@@ -13,10 +13,11 @@ namespace SeqSharp.Tests.Layers.Kernels;
 public class KernelLifetimeTests
 {
     [Theory]
-    [InlineData("lstm")]
-    [InlineData("rnn")]
-    [InlineData("gru")]
-    public void Call_UnderContinuousGarbageCollection_GivesStableResults(string cell)
+    [InlineData("lstm", 60)]
+    [InlineData("rnn", 60)]
+    // The GRU kernel works on tensor views, so collections only slow it down: fewer rounds.
+    [InlineData("gru", 10)]
+    public void Call_UnderContinuousGarbageCollection_GivesStableResults(string cell, int rounds)
     {
         manual_seed(5);
         Rnn layer = cell switch
@@ -45,7 +46,7 @@ public class KernelLifetimeTests
         collector.Start();
         try
         {
-            for (int k = 0; k < 60; k++)
+            for (int k = 0; k < rounds; k++)
             {
                 using var scope = NewDisposeScope();
                 TensorAssert.Close(expected, model.Predict(x, verbose: 0), atol: 0, what: $"prediction {k}");
