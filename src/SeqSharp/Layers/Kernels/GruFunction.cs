@@ -60,6 +60,7 @@ internal sealed class GruFunction : autograd.MultiTensorFunction<GruFunction>
             Forward<float>(options, gates, kept, recurrent, hidden, h0);
 
         ctx.save_for_backward([xSteps, kernel, recurrent, gates, kept, hidden, h0]);
+        ctx.save_data("inputNeedsGrad", x.requires_grad);
         ctx.save_data("options", options);
         ctx.save_data("hasBias", bias is not null);
         return [hidden];
@@ -84,7 +85,8 @@ internal sealed class GruFunction : autograd.MultiTensorFunction<GruFunction>
             Backward<float>(options, gates, kept, recurrent, hidden, h0, gradHidden, gradGates, gradRecurrentGates, gradState);
 
         var gradGates2d = gradGates.view(steps * batch, 3 * units);
-        var gradX = gradGates2d.mm(kernel.t()).view(steps, batch, features).transpose(0, 1);
+        // Skipped when x needs no gradient (the first layer): one large product fewer.
+        var gradX = (bool)ctx.get_data("inputNeedsGrad") ? gradGates2d.mm(kernel.t()).view(steps, batch, features).transpose(0, 1) : null;
         var gradKernel = xSteps.t().mm(gradGates2d);
         var previous = PreviousHidden(hidden, h0);
         Tensor gradRecurrent;
@@ -104,7 +106,7 @@ internal sealed class GruFunction : autograd.MultiTensorFunction<GruFunction>
             if (hasBias)
                 gradBias = gradGates2d.sum(dim: 0);
         }
-        return [gradX, gradKernel, gradRecurrent, gradBias!, gradState, null!];
+        return [gradX!, gradKernel, gradRecurrent, gradBias!, gradState, null!];
     }
 
     /// <summary>h_{t-1} of every step, <c>(timesteps · batch, u)</c>: h0 then all hidden states but the last.</summary>

@@ -38,6 +38,7 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
 
         // Absent optional tensors are saved as empty placeholders: a saved null cannot be unpacked.
         ctx.save_for_backward([run.XSteps, kernel, recurrent, run.Gates, run.Hidden, run.Cells, run.H0, run.C0, run.Peephole ?? torch.empty(0)]);
+        ctx.save_data("inputNeedsGrad", x.requires_grad);
         ctx.save_data("options", options);
         ctx.save_data("hasBias", bias is not null);
         ctx.save_data("hasPeephole", peephole is not null);
@@ -163,7 +164,8 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
             Backward<float>(options, gates, cells, c0, hidden, gradHidden, gradCell, gradGates, gradRecurrentState, recurrent, peephole, gradPeephole);
 
         var gradGates2d = gradGates.view(steps * batch, 4 * units);
-        var gradX = gradGates2d.mm(kernel.t()).view(steps, batch, features).transpose(0, 1);
+        // Skipped when x needs no gradient (the first layer): one large product fewer.
+        var gradX = (bool)ctx.get_data("inputNeedsGrad") ? gradGates2d.mm(kernel.t()).view(steps, batch, features).transpose(0, 1) : null;
         var gradKernel = xSteps.t().mm(gradGates2d);
         var gradRecurrent = h0.t().mm(gradGates[0]);
         if (steps > 1)
@@ -172,7 +174,7 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
             gradRecurrent.addmm_(previous.t(), gradGates2d.narrow(0, batch, (steps - 1) * batch), 1, 1);
         }
         var gradBias = hasBias ? gradGates2d.sum(dim: 0) : null;
-        return [gradX, gradKernel, gradRecurrent, gradBias!, gradPeephole!, gradRecurrentState, gradCell, null!];
+        return [gradX!, gradKernel, gradRecurrent, gradBias!, gradPeephole!, gradRecurrentState, gradCell, null!];
     }
 
     private static unsafe void Forward<T>(LstmFunctionOptions options, Tensor gates, Tensor recurrent, Tensor hidden, Tensor cells,

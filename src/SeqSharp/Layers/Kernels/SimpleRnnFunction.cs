@@ -32,6 +32,7 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
         var (xSteps, hidden) = Run(x, kernel, recurrent, bias, h0, activation);
 
         ctx.save_for_backward([xSteps, kernel, recurrent, hidden, h0]);
+        ctx.save_data("inputNeedsGrad", x.requires_grad);
         ctx.save_data("activation", activation);
         ctx.save_data("hasBias", bias is not null);
         return [hidden];
@@ -61,7 +62,9 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
         bool hasBias = (bool)ctx.get_data("hasBias");
 
         long steps = hidden.shape[0], batch = hidden.shape[1], units = hidden.shape[2], features = xSteps.shape[1];
-        var gradPre = gradOutputs[0].contiguous().clone();
+        // The loop overwrites the gradient in place: copy it once (contiguous() already copies a strided view).
+        var incoming = gradOutputs[0];
+        var gradPre = incoming.is_contiguous() ? incoming.clone() : incoming.contiguous();
         var gradRecurrentState = torch.zeros(new[] { batch, units }, hidden.dtype);
 
         if (hidden.dtype == ScalarType.Float64)
@@ -70,7 +73,8 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
             Backward<float>(activation, hidden, gradPre, gradRecurrentState, recurrent);
 
         var gradPre2d = gradPre.view(steps * batch, units);
-        var gradX = gradPre2d.mm(kernel.t()).view(steps, batch, features).transpose(0, 1);
+        // Skipped when x needs no gradient (the first layer): one large product fewer.
+        var gradX = (bool)ctx.get_data("inputNeedsGrad") ? gradPre2d.mm(kernel.t()).view(steps, batch, features).transpose(0, 1) : null;
         var gradKernel = xSteps.t().mm(gradPre2d);
         var gradRecurrent = h0.t().mm(gradPre[0]);
         if (steps > 1)
@@ -79,7 +83,7 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
             gradRecurrent.addmm_(previous.t(), gradPre2d.narrow(0, batch, (steps - 1) * batch), 1, 1);
         }
         var gradBias = hasBias ? gradPre2d.sum(dim: 0) : null;
-        return [gradX, gradKernel, gradRecurrent, gradBias!, gradRecurrentState, null!];
+        return [gradX!, gradKernel, gradRecurrent, gradBias!, gradRecurrentState, null!];
     }
 
     private static unsafe void Forward<T>(ActivationKind activation, Tensor hidden, Tensor recurrent, Tensor h0)
