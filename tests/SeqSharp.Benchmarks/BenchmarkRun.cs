@@ -10,6 +10,7 @@ internal sealed class BenchmarkRun(BenchOptions options)
 {
     private readonly List<Row> _rows = [];
     private readonly List<string> _notes = [];
+    private readonly List<(string Shape, string Cell, double Flops, double Ours, double Baseline)> _rates = [];
 
     /// <summary>One line of the table. Times in milliseconds; memory rows in MiB.</summary>
     private sealed record Row(string Measurement, string Shape, string Cell, double Ours, double Baseline, double Ratio, double? Target, string Unit, string BaselineName = "native");
@@ -19,8 +20,10 @@ internal sealed class BenchmarkRun(BenchOptions options)
         var invariant = CultureInfo.InvariantCulture;
         int rounds = options.Quick ? 5 : 15;
         Console.WriteLine(MachineLine());
-        double roofline = Workloads.MatmulRate();
-        Console.WriteLine($"Roofline: float32 2048x2048x2048 matrix product {roofline:F1} GFLOP/s");
+        // The rate is measured at the start and again at the end (a shared machine's speed drifts);
+        // percentages use the higher figure.
+        double rooflineStart = Workloads.MatmulRate();
+        Console.WriteLine($"Roofline: float32 2048x2048x2048 matrix product {rooflineStart:F1} GFLOP/s (start of run)");
         Console.WriteLine();
 
         foreach (var shape in options.Configs.Select(Shape.Get))
@@ -35,9 +38,7 @@ internal sealed class BenchmarkRun(BenchOptions options)
                     Workloads.TrainStep(native, native.parameters(), shape), rounds);
                 Add(new Row("train step", shape.Name, cell, train.Ours * 1e3, train.Baseline * 1e3, train.Ratio, TrainTarget(shape.Name), "ms"));
                 int gates = cell == "lstm" ? 4 : 1;
-                double flops = shape.TrainingFlops(gates);
-                _notes.Add(string.Create(invariant,
-                    $"{shape.Name} {cell}: training-step matrix products {flops / 1e9:F2} GFLOP; ours {flops / train.Ours / 1e9:F1} GFLOP/s ({100 * flops / train.Ours / 1e9 / roofline:F0}% of roofline), native {flops / train.Baseline / 1e9:F1} GFLOP/s ({100 * flops / train.Baseline / 1e9 / roofline:F0}%)"));
+                _rates.Add((shape.Name, cell, shape.TrainingFlops(gates), train.Ours, train.Baseline));
 
                 var infer = Timing.Compare(Workloads.OursPredict(ours, shape), Workloads.NativePredict(native, shape), rounds);
                 Add(new Row("inference", shape.Name, cell, infer.Ours * 1e3, infer.Baseline * 1e3, infer.Ratio, 0.9, "ms"));
@@ -81,10 +82,15 @@ internal sealed class BenchmarkRun(BenchOptions options)
                 $"Flat memory: Fit on S for {steps} steps, resident memory {string.Join(", ", samples.Select(s => $"{s.Step}: {s.MiB:F0} MiB"))}; growth from step {afterWarmup.Step} to {last.Step}: {last.MiB - afterWarmup.MiB:F1} MiB"));
         }
 
+        double rooflineEnd = Workloads.MatmulRate();
+        double roofline = Math.Max(rooflineStart, rooflineEnd);
+        Console.WriteLine($"Roofline: float32 2048x2048x2048 matrix product {rooflineEnd:F1} GFLOP/s (end of run)");
+        _notes.InsertRange(0, _rates.Select(r => string.Create(invariant,
+            $"{r.Shape} {r.Cell}: training-step matrix products {r.Flops / 1e9:F2} GFLOP; ours {r.Flops / r.Ours / 1e9:F1} GFLOP/s ({100 * r.Flops / r.Ours / 1e9 / roofline:F0}% of roofline), native {r.Flops / r.Baseline / 1e9:F1} GFLOP/s ({100 * r.Flops / r.Baseline / 1e9 / roofline:F0}%)")));
         Console.WriteLine();
         foreach (var note in _notes)
             Console.WriteLine(note);
-        WriteReport(roofline);
+        WriteReport(rooflineStart, rooflineEnd);
     }
 
     private static double? TrainTarget(string shape) => shape switch
@@ -110,7 +116,7 @@ internal sealed class BenchmarkRun(BenchOptions options)
         return $"Machine: {cpu}, {Environment.ProcessorCount} cores, TorchSharp threads {get_num_threads()}, {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC";
     }
 
-    private void WriteReport(double roofline)
+    private void WriteReport(double rooflineStart, double rooflineEnd)
     {
         string folder = options.OutputDirectory ?? Path.Combine(RepositoryRoot(), "docs", "benchmarks");
         Directory.CreateDirectory(folder);
@@ -122,7 +128,8 @@ internal sealed class BenchmarkRun(BenchOptions options)
 
         var md = new StringBuilder();
         md.Append("# Latest benchmark run\n\n").Append(MachineLine()).Append("\n\n");
-        md.Append(string.Create(invariant, $"Roofline: float32 2048³ matrix product {roofline:F1} GFLOP/s.\n\n"));
+        md.Append(string.Create(invariant,
+            $"Roofline: float32 2048³ matrix product {rooflineStart:F1} GFLOP/s at the start of the run, {rooflineEnd:F1} GFLOP/s at the end (percentages below use the higher).\n\n"));
         md.Append("| measurement | shape | cell | ours | baseline | ratio ours/baseline | target | |\n|---|---|---|---:|---:|---:|---:|---|\n");
         foreach (var r in _rows)
             md.Append(string.Create(invariant,

@@ -17,6 +17,10 @@ internal sealed record Shape(string Name, int Batch, int Steps, int Features, in
 
     public override string ToString() => $"{Name} (B {Batch}, T {Steps}, in {Features}, units {Units})";
 
-    /// <summary>Matrix-product FLOPs of one training step (forward + backward) of a recurrent layer with <paramref name="gates"/> gates.</summary>
-    public double TrainingFlops(int gates) => 3.0 * 2.0 * Steps * Batch * (double)gates * Units * (Features + Units);
+    /// <summary>
+    /// Matrix-product FLOPs of one training step of a first recurrent layer with <paramref name="gates"/>
+    /// gates: forward <c>x W + h U</c>, backward the weight gradients of both and <c>dz Uᵀ</c>; the input
+    /// gradient <c>dz Wᵀ</c> is not needed (the input requires none) and neither implementation computes it.
+    /// </summary>
+    public double TrainingFlops(int gates) => 2.0 * Steps * Batch * (double)gates * Units * (2.0 * Features + 3.0 * Units);
 }

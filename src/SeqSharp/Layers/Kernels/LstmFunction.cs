@@ -50,10 +50,10 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
     /// time-major, and the last cell state. The arguments are those of the function.
     /// </summary>
     /// <remarks>
-    /// Nothing is kept for backward, so each batch slice projects its own rows of <c>x_t</c> at every
-    /// step (two products into a small gate buffer, reading <c>x</c> in place) instead of projecting
-    /// all steps up front, and keeps only the current cell state: the working memory is a few rows
-    /// per thread rather than <c>(timesteps, batch, 4u)</c>.
+    /// Nothing is kept for backward, so each batch slice projects its own rows of <c>x</c> a chunk of
+    /// steps at a time (about 1 MiB of gates per thread) instead of projecting all steps up front, and
+    /// keeps only the current cell state: the working memory is bounded whatever the sequence length,
+    /// rather than <c>(timesteps, batch, 4u)</c>.
     /// </remarks>
     public static (Tensor Hidden, Tensor LastCell) Infer(Tensor x, Tensor kernel, Tensor recurrent, Tensor? bias, Tensor? peephole,
         Tensor h0, Tensor c0, LstmFunctionOptions options)
@@ -92,34 +92,60 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         GC.KeepAlive(cell);
     }
 
+    /// <summary>
+    /// Elements of gate pre-activations each inference slice holds at once (1 MiB of float32): the
+    /// input projections of that many steps are one product.
+    /// </summary>
+    internal static int InferenceChunkElements { get; set; } = 1 << 18;
+
     /// <summary>The whole sequence for batch rows [first, first + rows); <paramref name="c"/> holds c_0 in and c_T out.</summary>
+    /// <remarks>
+    /// Steps are taken in chunks: the chunk's rows of x are gathered step-major into a small buffer
+    /// and projected with one product (<c>chunk·rows × features</c> by <c>features × 4u</c>, large
+    /// enough for the BLAS to run near its peak), then each step adds <c>h_{t-1} U</c> into its part
+    /// of the chunk and applies the cell.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void InferSlice<T>(LstmCellMath.StepForward<T> step, T* x, T* w, T* u, T* bias, T* peephole, T* h0, T* h, T* c,
         int steps, int batch, int features, int units, int first, int rows) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int gateWidth = 4 * units;
-        var gateBuffer = new T[rows * gateWidth];
+        int chunk = (int)Math.Clamp(InferenceChunkElements / ((long)rows * gateWidth), 1, steps);
+        var gateBuffer = new T[(long)chunk * rows * gateWidth];
+        var inputBuffer = new T[(long)chunk * rows * features];
         var cellBuffer = new T[rows * units];
-        fixed (T* z = gateBuffer, cNext = cellBuffer)
+        fixed (T* zChunk = gateBuffer, xChunk = inputBuffer, cNext = cellBuffer)
         {
             T* cCurrent = c + (long)first * units;
             long stateStride = (long)batch * units;
-            for (int t = 0; t < steps; t++)
+            for (int t0 = 0; t0 < steps; t0 += chunk)
             {
-                // z = b + x_t W + h_{t-1} U; x is read in place, one row per sample (stride timesteps × features).
-                for (int r = 0; r < rows; r++)
+                int count = Math.Min(chunk, steps - t0);
+                // Gather x[first + r, t0 + k, :] into row k·rows + r, and start every gate row from the bias.
+                for (int k = 0; k < count; k++)
                 {
-                    var row = new Span<T>(z + (long)r * gateWidth, gateWidth);
-                    if (bias != null)
-                        new ReadOnlySpan<T>(bias, gateWidth).CopyTo(row);
-                    else
-                        row.Clear();
+                    for (int r = 0; r < rows; r++)
+                    {
+                        long target = (long)k * rows + r;
+                        new ReadOnlySpan<T>(x + (((long)(first + r) * steps) + t0 + k) * features, features)
+                            .CopyTo(new Span<T>(xChunk + target * features, features));
+                        var gateRow = new Span<T>(zChunk + target * gateWidth, gateWidth);
+                        if (bias != null)
+                            new ReadOnlySpan<T>(bias, gateWidth).CopyTo(gateRow);
+                        else
+                            gateRow.Clear();
+                    }
                 }
-                Blas.Gemm(false, false, rows, gateWidth, features, T.One, x + ((long)first * steps + t) * features, steps * features, w, gateWidth, T.One, z, gateWidth);
-                T* hPrevious = t == 0 ? h0 + (long)first * units : h + (t - 1) * stateStride + (long)first * units;
-                Blas.Gemm(false, false, rows, gateWidth, units, T.One, hPrevious, units, u, gateWidth, T.One, z, gateWidth);
-                step(z, cCurrent, cNext, h + t * stateStride + (long)first * units, peephole, rows, units);
-                new ReadOnlySpan<T>(cNext, rows * units).CopyTo(new Span<T>(cCurrent, rows * units));
+                Blas.Gemm(false, false, count * rows, gateWidth, features, T.One, xChunk, features, w, gateWidth, T.One, zChunk, gateWidth);
+                for (int k = 0; k < count; k++)
+                {
+                    int t = t0 + k;
+                    T* z = zChunk + (long)k * rows * gateWidth;
+                    T* hPrevious = t == 0 ? h0 + (long)first * units : h + (t - 1) * stateStride + (long)first * units;
+                    Blas.Gemm(false, false, rows, gateWidth, units, T.One, hPrevious, units, u, gateWidth, T.One, z, gateWidth);
+                    step(z, cCurrent, cNext, h + t * stateStride + (long)first * units, peephole, rows, units);
+                    new ReadOnlySpan<T>(cNext, rows * units).CopyTo(new Span<T>(cCurrent, rows * units));
+                }
             }
         }
     }
