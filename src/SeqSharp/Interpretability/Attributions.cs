@@ -15,7 +15,7 @@ namespace SeqSharp.Interpretability;
 /// it with <c>outputIndex</c>, an index into the per-sample output (for an output
 /// <c>(batch, timesteps, units)</c>, <c>[-1, 0]</c> is the last step's unit 0; negative indices
 /// count from the end), or with <c>target</c>, a function from the model output
-/// <c>(batch, ...)</c> to one value per sample <c>(batch)</c>, e.g. <c>y => y[.., -1, 0]</c> or a
+/// <c>(batch, ...)</c> to one value per sample <c>(batch)</c>, e.g. <c>y => y[.., 9, 0]</c> or a
 /// class score. Without either, the output must have one value per sample (e.g. <c>(batch, 1)</c>),
 /// which is then explained.</para>
 /// <para><b>How it runs.</b> In inference mode (the model's mode is restored afterwards), on the whole
