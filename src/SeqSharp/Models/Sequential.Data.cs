@@ -106,7 +106,7 @@ public sealed partial class Sequential
     /// <summary>The output sample shape for an input sample shape, checking every layer without building any.</summary>
     /// <param name="sampleShape">The input shape without the batch axis.</param>
     /// <param name="batch">The batch size shown in error messages (-1 when unknown).</param>
-    private long[] InferOutputShape(long[] sampleShape, long batch = -1)
+    internal long[] InferOutputShape(long[] sampleShape, long batch = -1)
     {
         var shape = sampleShape;
         foreach (var layer in _layers)

@@ -85,7 +85,13 @@ public sealed class GruCell : RecurrentCell
     }
 
     /// <inheritdoc />
-    public override Tensor[] Step(Tensor x, Tensor[] states, Tensor? inputMasks = null, Tensor? recurrentMasks = null)
+    public override Tensor[] Step(Tensor x, Tensor[] states, Tensor? inputMasks = null, Tensor? recurrentMasks = null) =>
+        Compute(x, states, inputMasks, recurrentMasks, null);
+
+    internal override Tensor[] StepWithGates(Tensor x, Tensor[] states, IDictionary<string, Tensor> gates) =>
+        Compute(x, states, null, null, gates);
+
+    private Tensor[] Compute(Tensor x, Tensor[] states, Tensor? inputMasks, Tensor? recurrentMasks, IDictionary<string, Tensor>? gates)
     {
         var h = states[0];
         var inputPart = MaskedProduct(x, _kernel!, inputMasks, 3);
@@ -111,6 +117,12 @@ public sealed class GruCell : RecurrentCell
             candidate = (r * Masked(h, recurrentMasks, 2)).matmul(u[2]);
         }
         var n = Activation.Apply(xs[2] + candidate);
+        if (gates is not null)
+        {
+            gates["update"] = z;
+            gates["reset"] = r;
+            gates["candidate"] = n;
+        }
         return [z * h + (1 - z) * n];
     }
 

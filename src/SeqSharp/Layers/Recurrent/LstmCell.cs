@@ -107,7 +107,13 @@ public sealed class LstmCell : RecurrentCell
     }
 
     /// <inheritdoc />
-    public override Tensor[] Step(Tensor x, Tensor[] states, Tensor? inputMasks = null, Tensor? recurrentMasks = null)
+    public override Tensor[] Step(Tensor x, Tensor[] states, Tensor? inputMasks = null, Tensor? recurrentMasks = null) =>
+        Compute(x, states, inputMasks, recurrentMasks, null);
+
+    internal override Tensor[] StepWithGates(Tensor x, Tensor[] states, IDictionary<string, Tensor> gates) =>
+        Compute(x, states, null, null, gates);
+
+    private Tensor[] Compute(Tensor x, Tensor[] states, Tensor? inputMasks, Tensor? recurrentMasks, IDictionary<string, Tensor>? gates)
     {
         Tensor h = states[0], c = states[1];
         var z = MaskedProduct(x, _kernel!, inputMasks, 4) + MaskedProduct(h, _recurrentKernel!, recurrentMasks, 4);
@@ -122,10 +128,18 @@ public sealed class LstmCell : RecurrentCell
         }
         var i = RecurrentActivation.Apply(zi);
         var f = RecurrentActivation.Apply(zf);
-        var cNext = f * c + i * Activation.Apply(zc);
+        var g = Activation.Apply(zc);
+        var cNext = f * c + i * g;
         if (_peephole is not null)
             zo = zo + _peephole[2] * cNext;
         var o = RecurrentActivation.Apply(zo);
+        if (gates is not null)
+        {
+            gates["input"] = i;
+            gates["forget"] = f;
+            gates["candidate"] = g;
+            gates["output"] = o;
+        }
         return [o * Activation.Apply(cNext), cNext];
     }
 

@@ -117,6 +117,14 @@ public abstract class RecurrentCell : nn.Module
     public abstract Tensor[] Step(Tensor x, Tensor[] states, Tensor? inputMasks = null, Tensor? recurrentMasks = null);
 
     /// <summary>
+    /// <see cref="Step"/> without dropout, also storing the step's gate activations
+    /// <c>(batch, units)</c> in <paramref name="gates"/> by name (LSTM: input, forget, candidate,
+    /// output; GRU: update, reset, candidate; SimpleRNN has none), for
+    /// <see cref="Interpretability.ActivationRecorder"/>.
+    /// </summary>
+    internal abstract Tensor[] StepWithGates(Tensor x, Tensor[] states, IDictionary<string, Tensor> gates);
+
+    /// <summary>
     /// The whole sequence in one fused autograd function. <paramref name="x"/> is
     /// <c>(batch, timesteps, features)</c>; returns every output, time-major
     /// <c>(timesteps, batch, units)</c>, and the final states.

@@ -70,6 +70,8 @@ public sealed class SimpleRnnCell : RecurrentCell
         return [Activation.Apply(z)];
     }
 
+    internal override Tensor[] StepWithGates(Tensor x, Tensor[] states, IDictionary<string, Tensor> gates) => Step(x, states);
+
     /// <inheritdoc />
     public override (Tensor Outputs, Tensor[] FinalStates) RunFused(Tensor x, Tensor[] states)
     {
