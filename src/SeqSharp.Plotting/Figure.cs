@@ -25,10 +25,10 @@ internal static class Figure
         return plot;
     }
 
-    /// <summary>Shows the legend in a corner of the data area, with the embedded font.</summary>
+    /// <summary>Shows the legend right of the data area, where it hides no curve, with the embedded font.</summary>
     public static void ShowLegend(Plot plot)
     {
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(Edge.Right);
         plot.Legend.FontName = EmbeddedFontResolver.FamilyName;
         plot.Legend.FontSize = 13;
     }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -91,7 +92,7 @@ internal static class PlotInput
         foreach (double v in values)
         {
             if (!double.IsFinite(v))
-                throw new ArgumentException($"Expected finite values in '{name}'. Received: {v}.", name);
+                throw new ArgumentException($"Expected finite values in '{name}'. Received: {v.ToString(CultureInfo.InvariantCulture)}.", name);
         }
     }
 
