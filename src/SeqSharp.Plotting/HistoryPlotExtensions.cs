@@ -68,24 +68,32 @@ public static class HistoryPlotExtensions
         }
 
         var panels = new List<ScottPlot.Plot>();
-        for (int i = 0; i < names.Length; i++)
+        try
         {
-            string name = names[i];
-            string panelTitle = i == 0 && !string.IsNullOrEmpty(title) ? $"{title}: {name}" : name;
-            var plot = Figure.New(panelTitle, "epoch", name);
-            AddCurve(plot, history, name, name);
-            if (history.ContainsKey("val_" + name))
-                AddCurve(plot, history, "val_" + name, "val_" + name);
-            Figure.ShowLegend(plot);
-            // Whole epochs only: a fractional epoch tick is noise.
-            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
-            panels.Add(plot);
+            for (int i = 0; i < names.Length; i++)
+            {
+                string name = names[i];
+                string panelTitle = i == 0 && !string.IsNullOrEmpty(title) ? $"{title}: {name}" : name;
+                var plot = Figure.New(panelTitle, "epoch", name);
+                panels.Add(plot);
+                AddCurve(plot, history, name, name);
+                if (history.ContainsKey("val_" + name))
+                    AddCurve(plot, history, "val_" + name, "val_" + name);
+                Figure.ShowLegend(plot);
+                // Whole epochs only: a fractional epoch tick is noise.
+                plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+            }
+            var figure = new Multiplot();
+            figure.Reset(panels[0]);
+            foreach (var panel in panels.Skip(1))
+                figure.AddPlot(panel);
+            return Figure.Save(figure, path, width, height);
         }
-        var figure = new Multiplot();
-        figure.Reset(panels[0]);
-        foreach (var panel in panels.Skip(1))
-            figure.AddPlot(panel);
-        return Figure.Save(figure, path, width, height);
+        finally
+        {
+            foreach (var panel in panels)
+                panel.Dispose();
+        }
     }
 
     private static void AddCurve(ScottPlot.Plot plot, History history, string key, string label)
