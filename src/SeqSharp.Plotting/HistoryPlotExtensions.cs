@@ -67,6 +67,8 @@ public static class HistoryPlotExtensions
                     $"Recorded: {string.Join(", ", history.Keys)}.", nameof(metrics));
         }
 
+        double first = history.Epochs[0] + 1, last = history.Epochs[^1] + 1;
+        double pad = Math.Max(0.5, 0.03 * (last - first));
         var panels = new List<ScottPlot.Plot>();
         try
         {
@@ -82,6 +84,8 @@ public static class HistoryPlotExtensions
                 Figure.ShowLegend(plot);
                 // Whole epochs only: a fractional epoch tick is noise.
                 plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+                // Every panel spans all epochs, so a name logged late lines up with the others.
+                plot.Axes.SetLimitsX(first - pad, last + pad);
             }
             var figure = new Multiplot();
             figure.Reset(panels[0]);
