@@ -1,6 +1,7 @@
 // Trains two small models and draws the images of docs/plotting.md into docs/images/.
 using SeqSharp;
 using SeqSharp.Examples;
+using SeqSharp.Interpretability;
 using SeqSharp.Layers;
 using SeqSharp.Optimizers;
 using SeqSharp.Plotting;
@@ -31,24 +32,11 @@ Console.WriteLine(Plots.PredictionsVsTargets(Path.Combine(folder, "predictions.p
     title: "LSTM one-step forecast of a noisy sine",
     extraSeries: new Dictionary<string, double[]> { ["naive (last reading)"] = [.. naive.data<float>().Select(v => (double)v)] }));
 
-// 3. The trained LSTM's forget gate over a 40-step sine, computed from its weights (Keras layout, gates i, f, c, o).
-var weights = model.Layers[0].GetWeights();   // kernel (1, 64), recurrent_kernel (16, 64), bias (64)
-int units = 16;
-var h = zeros(1, units);
-var c = zeros(1, units);
-var forget = new List<Tensor>();
-foreach (int step in Enumerable.Range(0, 40))
-{
-    var z = noisy[step].reshape(1, 1).matmul(weights[0]) + h.matmul(weights[1]) + weights[2];
-    var gates = z.chunk(4, dim: 1);
-    var (i, f, g, o) = (sigmoid(gates[0]), sigmoid(gates[1]), tanh(gates[2]), sigmoid(gates[3]));
-    c = f * c + i * g;
-    h = o * tanh(c);
-    forget.Add(f[0]);
-}
-Console.WriteLine(Plots.GateHeatmap(Path.Combine(folder, "forget-gate.png"), stack(forget), title: "LSTM forget gate over a noisy sine"));
+// 3. The trained LSTM's forget gate over 40 steps of the noisy sine, recorded with ActivationRecorder.
+var recording = ActivationRecorder.Record(model, noisy[..40].reshape(1, 40, 1))[0];
+Console.WriteLine(Plots.GateHeatmap(Path.Combine(folder, "forget-gate.png"), recording.Gates["forget"], title: "LSTM forget gate over a noisy sine"));
 
-// 4. Occlusion attribution: a model that must output signal[9] - signal[3] from 12 steps of three random features.
+// 4. Integrated gradients: a model that must output signal[9] - signal[3] from 12 steps of three random features.
 var x = randn(1500, 12, 3);
 var y = (x[.., 9, 0] - x[.., 3, 0]).unsqueeze(1);
 var reader = new Sequential();
@@ -58,17 +46,7 @@ reader.Compile(optimizer: new Adam(learningRate: 0.01), loss: "mse");
 var readerHistory = reader.Fit(x, y, epochs: 40, batchSize: 32, verbose: 0);
 Console.WriteLine($"reader: loss {readerHistory["loss"][^1]:F4} (target variance 2)");
 var sample = x[..1];
-double baseline = reader.Predict(sample, verbose: 0).item<float>();
-var attribution = zeros(12, 3);
-for (int step = 0; step < 12; step++)
-{
-    for (int feature = 0; feature < 3; feature++)
-    {
-        var occluded = sample.clone();
-        occluded[0, step, feature] = tensor(0f);
-        attribution[step, feature] = tensor((float)(baseline - reader.Predict(occluded, verbose: 0).item<float>()));
-    }
-}
+var attribution = Attributions.IntegratedGradients(reader, sample, steps: 100);   // (1, 12, 3)
 Console.WriteLine(Plots.AttributionHeatmap(Path.Combine(folder, "attribution.png"), attribution,
-    featureNames: ["signal", "distractor A", "distractor B"], title: "Occlusion attribution (target: signal[9] - signal[3])",
+    featureNames: ["signal", "distractor A", "distractor B"], title: "Integrated gradients (target: signal[9] - signal[3])",
     height: 360));
