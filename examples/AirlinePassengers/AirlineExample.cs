@@ -1,6 +1,7 @@
 using SeqSharp.Data;
 using SeqSharp.Layers;
 using SeqSharp.Optimizers;
+using SeqSharp.Plotting;
 using SeqSharp.Preprocessing;
 using static TorchSharp.torch;
 
@@ -10,7 +11,8 @@ namespace SeqSharp.Examples.AirlinePassengers;
 /// <param name="Epochs">Training epochs.</param>
 /// <param name="Units">LSTM units.</param>
 /// <param name="Verbose">Fit's verbosity: 2 prints one line per epoch, 0 nothing.</param>
-public sealed record AirlineOptions(int Epochs, int Units, int Verbose)
+/// <param name="Seed">The seed of the initial weights and the shuffling.</param>
+public sealed record AirlineOptions(int Epochs, int Units, int Verbose, int Seed = 7)
 {
     /// <summary>The example as <c>dotnet run</c> runs it.</summary>
     public static AirlineOptions Full => new(Epochs: 300, Units: 32, Verbose: 0);
@@ -47,9 +49,10 @@ public static class AirlineExample
     /// <summary>The CSV next to the program (copied to the output folder by the project).</summary>
     public static string DataPath => Path.Combine(AppContext.BaseDirectory, "airline-passengers.csv");
 
-    public static AirlineResult Run(AirlineOptions options, TextWriter log, string? dataPath = null)
+    /// <summary>Trains, forecasts and prints the comparison; with <paramref name="plotPath"/>, also draws the forecasts as a PNG.</summary>
+    public static AirlineResult Run(AirlineOptions options, TextWriter log, string? dataPath = null, string? plotPath = null)
     {
-        Utils.SetRandomSeed(7);
+        Utils.SetRandomSeed(options.Seed);
         double[] passengers = Csv.LoadColumn(dataPath ?? DataPath, "passengers");   // thousands, 1949-01 .. 1960-12
         int months = passengers.Length, testStart = months - TestMonths;
 
@@ -111,6 +114,16 @@ public static class AirlineExample
             : result.ModelRmse < result.GrowthNaiveRmse
                 ? $"It also beats carrying last month's yearly growth forward, by {1 - result.ModelRmse / result.GrowthNaiveRmse:P0}."
                 : $"Carrying last month's yearly growth forward does better, by {1 - result.GrowthNaiveRmse / result.ModelRmse:P0}.");
+        if (plotPath is not null)
+        {
+            // Months counted from 1 (1959-01): the plot's tick labels would print years as 1,959.
+            var monthNumbers = Enumerable.Range(1, TestMonths).Select(m => (double)m).ToArray();
+            string written = Plots.PredictionsVsTargets(plotPath, predicted, actual,
+                title: $"Passengers, one month ahead: LSTM RMSE {result.ModelRmse:F1}, seasonal naive {result.SeasonalNaiveRmse:F1}",
+                x: monthNumbers, xLabel: "month (1 = 1959-01)", yLabel: "passengers (thousands)",
+                extraSeries: new Dictionary<string, double[]> { ["seasonal naive"] = seasonal });
+            log.WriteLine($"Wrote {written}.");
+        }
         return result;
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using SeqSharp.Layers;
 using SeqSharp.Optimizers;
+using SeqSharp.Plotting;
 using static TorchSharp.torch;
 
 namespace SeqSharp.Examples.LongRangeMemory;
@@ -98,13 +99,23 @@ public static class LongRangeExample
         return text.ToString();
     }
 
-    /// <summary>Writes <c>long-range.md</c> and <c>long-range.csv</c> to <paramref name="folder"/>; returns their paths.</summary>
-    public static (string Markdown, string Csv) Write(IReadOnlyList<LongRangeRow> rows, string folder)
+    /// <summary>Writes <c>long-range.md</c>, <c>long-range.csv</c> and <c>long-range.png</c> (test MSE against T) to <paramref name="folder"/>; returns their paths.</summary>
+    public static (string Markdown, string Csv, string Plot) Write(IReadOnlyList<LongRangeRow> rows, string folder)
     {
         Directory.CreateDirectory(folder);
         string md = Path.Combine(folder, "long-range.md"), csv = Path.Combine(folder, "long-range.csv");
         File.WriteAllText(md, "# Adding problem: SimpleRNN vs LSTM\n\n" + Markdown(rows));
         File.WriteAllText(csv, Csv(rows));
-        return (md, csv);
+        var lengths = rows.Select(r => r.Steps).Distinct().ToArray();
+        double[] Mse(string model) => lengths.Select(t => rows.Single(r => r.Steps == t && r.Model == model).TestMse).ToArray();
+        string png = Plots.Lines(Path.Combine(folder, "long-range.png"), lengths.Select(t => (double)t).ToArray(),
+            new Dictionary<string, double[]>
+            {
+                ["SimpleRNN"] = Mse("SimpleRNN"),
+                ["LSTM"] = Mse("LSTM"),
+                ["mean predictor"] = lengths.Select(t => rows.First(r => r.Steps == t).BaselineMse).ToArray(),
+            },
+            title: "Adding problem: test MSE against sequence length (same budget)", xLabel: "sequence length T", yLabel: "test MSE", logY: true);
+        return (md, csv, png);
     }
 }

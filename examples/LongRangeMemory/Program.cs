@@ -2,7 +2,7 @@
 // T = 10, 50, 100, 200 steps, with the same units, optimizer and number of training steps. The
 // reference document says plain RNNs lose information over long sequences and the LSTM's gates
 // keep it; this measures it. Options: --small (T = 10 only, a few seconds), --out <folder> for
-// long-range.md and long-range.csv (default: the current folder).
+// long-range.md, long-range.csv and long-range.png (default: the current folder).
 using System.Diagnostics;
 using SeqSharp.Examples.LongRangeMemory;
 
@@ -14,6 +14,6 @@ int outAt = Array.IndexOf(args, "--out");
 string folder = outAt >= 0 && outAt + 1 < args.Length ? args[outAt + 1] : Directory.GetCurrentDirectory();
 var clock = Stopwatch.StartNew();
 var rows = LongRangeExample.Run(args.Contains("--small") ? LongRangeOptions.Small : LongRangeOptions.Full, Console.Out);
-var (md, csv) = LongRangeExample.Write(rows, folder);
+var (md, csv, png) = LongRangeExample.Write(rows, folder);
 Console.WriteLine();
-Console.WriteLine($"Wrote {md} and {csv}. Total time {clock.Elapsed.TotalMinutes:F1} min.");
+Console.WriteLine($"Wrote {md}, {csv} and {png}. Total time {clock.Elapsed.TotalMinutes:F1} min.");

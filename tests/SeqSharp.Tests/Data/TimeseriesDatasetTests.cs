@@ -61,6 +61,19 @@ public class TimeseriesDatasetTests
     }
 
     [Fact]
+    public void Windows_DocsAirlineExample_EndIndexKeepsTargetsBeforeTheTestPeriod()
+    {
+        // docs/data.md: 144 months, window i = months i .. i + 11 with target month i + 12;
+        // endIndex 119 gives 108 windows whose targets all lie before month 120.
+        var series = arange(144L, ScalarType.Float32).unsqueeze(1);
+        var (x, y) = Utils.TimeseriesDataset(series, series[12..], sequenceLength: 12, endIndex: 119).ToTensors();
+        Assert.Equal(new long[] { 108, 12, 1 }, x.shape);
+        Assert.Equal(new long[] { 108, 1 }, y!.shape);
+        Assert.Equal(119, y[^1, 0].item<float>());
+        Assert.Equal(Range(107, 12, 1), Longs(x[^1, .., 0]));
+    }
+
+    [Fact]
     public void Windows_ShorterTargets_LimitTheNumberOfWindows()
     {
         using var windows = Utils.TimeseriesDataset(arange(10L), arange(5L), sequenceLength: 2);

@@ -17,11 +17,12 @@ public class LongRangeMemoryTests
         Assert.True(lstm.TestMse < 0.5 * lstm.BaselineMse, $"LSTM test MSE {lstm.TestMse:F4} vs mean predictor {lstm.BaselineMse:F4}");
 
         using var folder = new TempFolder();
-        var (md, csv) = LongRangeExample.Write(rows, folder.Path);
+        var (md, csv, png) = LongRangeExample.Write(rows, folder.Path);
         Assert.Contains("| 10 |", File.ReadAllText(md));
         var lines = File.ReadAllLines(csv);
         Assert.Equal("T,model,test_mse,baseline_mse,train_seconds", lines[0]);
         Assert.Equal(3, lines.Length);
+        Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47 }, File.ReadAllBytes(png)[..4]);   // a PNG
     }
 
     [Fact]
