@@ -67,25 +67,37 @@ public static class HistoryPlotExtensions
                     $"Recorded: {string.Join(", ", history.Keys)}.", nameof(metrics));
         }
 
+        double first = history.Epochs[0] + 1, last = history.Epochs[^1] + 1;
+        double pad = Math.Max(0.5, 0.03 * (last - first));
         var panels = new List<ScottPlot.Plot>();
-        for (int i = 0; i < names.Length; i++)
+        try
         {
-            string name = names[i];
-            string panelTitle = i == 0 && !string.IsNullOrEmpty(title) ? $"{title}: {name}" : name;
-            var plot = Figure.New(panelTitle, "epoch", name);
-            AddCurve(plot, history, name, name);
-            if (history.ContainsKey("val_" + name))
-                AddCurve(plot, history, "val_" + name, "val_" + name);
-            Figure.ShowLegend(plot);
-            // Whole epochs only: a fractional epoch tick is noise.
-            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
-            panels.Add(plot);
+            for (int i = 0; i < names.Length; i++)
+            {
+                string name = names[i];
+                string panelTitle = i == 0 && !string.IsNullOrEmpty(title) ? $"{title}: {name}" : name;
+                var plot = Figure.New(panelTitle, "epoch", name);
+                panels.Add(plot);
+                AddCurve(plot, history, name, name);
+                if (history.ContainsKey("val_" + name))
+                    AddCurve(plot, history, "val_" + name, "val_" + name);
+                Figure.ShowLegend(plot);
+                // Whole epochs only: a fractional epoch tick is noise.
+                plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+                // Every panel spans all epochs, so a name logged late lines up with the others.
+                plot.Axes.SetLimitsX(first - pad, last + pad);
+            }
+            var figure = new Multiplot();
+            figure.Reset(panels[0]);
+            foreach (var panel in panels.Skip(1))
+                figure.AddPlot(panel);
+            return Figure.Save(figure, path, width, height);
         }
-        var figure = new Multiplot();
-        figure.Reset(panels[0]);
-        foreach (var panel in panels.Skip(1))
-            figure.AddPlot(panel);
-        return Figure.Save(figure, path, width, height);
+        finally
+        {
+            foreach (var panel in panels)
+                panel.Dispose();
+        }
     }
 
     private static void AddCurve(ScottPlot.Plot plot, History history, string key, string label)

@@ -75,7 +75,7 @@ public static class Plots
             PlotInput.SameLength(values, predicted.Length, $"{nameof(extraSeries)}[{name}]", nameof(predicted));
         }
 
-        var plot = Figure.New(title, xLabel, yLabel);
+        using var plot = Figure.New(title, xLabel, yLabel);
         AddLine(plot, xs, actual, "actual", markers: xs.Length <= 60);
         AddLine(plot, xs, predicted, "predicted", markers: xs.Length <= 60);
         foreach (var (name, values) in extraSeries ?? new Dictionary<string, double[]>())
@@ -125,7 +125,7 @@ public static class Plots
                     $"Expected positive values on a logarithmic y axis. Received: {values.First(v => !(v > 0)).ToString(System.Globalization.CultureInfo.InvariantCulture)} in '{name}'.", nameof(series));
         }
 
-        var plot = Figure.New(title, xLabel, yLabel);
+        using var plot = Figure.New(title, xLabel, yLabel);
         foreach (var (name, values) in series)
             AddLine(plot, xs, logY ? [.. values.Select(Math.Log10)] : values, name, markers: true);
         if (logY)
@@ -267,7 +267,7 @@ public static class Plots
         IColormap colormap, bool symmetric, string[]? rowNames, int width, int height)
     {
         int rows = values.GetLength(0), cols = values.GetLength(1);
-        var plot = Figure.New(title, xLabel, yLabel);
+        using var plot = Figure.New(title, xLabel, yLabel);
         var heatmap = plot.Add.Heatmap(values);
         heatmap.Colormap = colormap;
         // ScottPlot centres cell (r, c) on (c, r) but draws row 0 at the top; flipped, row 0 sits by the origin.

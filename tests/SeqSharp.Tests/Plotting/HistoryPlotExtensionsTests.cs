@@ -57,6 +57,32 @@ public class HistoryPlotExtensionsTests
     }
 
     [Fact]
+    public void Plot_NameFirstLoggedLate_IsDrawnOverTheLastEpochs()
+    {
+        var history = new History();
+        for (int e = 0; e < 5; e++)
+        {
+            var logs = new Dictionary<string, double> { ["loss"] = 1.0 / (e + 1) };
+            if (e >= 2)
+                logs["learning_rate"] = 0.001;
+            history.OnEpochEnd(e, logs);
+        }
+        using var temp = new TempFolder();
+
+        string written = history.Plot(temp.File("lr.png"), "loss", "learning_rate");
+
+        PngFile.AssertSize(written, 800, 900);
+    }
+
+    [Fact]
+    public void Plot_OneEpoch_WritesPng()
+    {
+        using var temp = new TempFolder();
+
+        PngFile.AssertSize(Recorded(1).Plot(temp.File("one.png")), 800, 450);
+    }
+
+    [Fact]
     public void Plot_MissingFolder_IsCreated()
     {
         using var temp = new TempFolder();
