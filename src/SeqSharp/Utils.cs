@@ -72,4 +72,160 @@ public static class Utils
         using var asDouble = torch.tensor(values, new long[] { rows.Count, length }, ScalarType.Float64);
         return asDouble.to_type(dtype);
     }
+    /// <summary>
+    /// Sliding windows over a time series, as <c>keras.utils.timeseries_dataset_from_array</c>:
+    /// window <c>i</c> starts at <c>startIndex + i · sequenceStride</c> and takes
+    /// <paramref name="sequenceLength"/> samples, <paramref name="samplingRate"/> steps apart; its
+    /// target is <c>targets[start]</c>, the target of the window that starts at that index.
+    /// </summary>
+    /// <param name="data">The series, time on axis 0: <c>(timesteps, features)</c>, or <c>(timesteps)</c> for windows of shape <c>(sequenceLength)</c>. Kept in its element type.</param>
+    /// <param name="targets">Targets by time step, axis 0 aligned with <paramref name="data"/> (<c>targets[i]</c> belongs to the window starting at <c>i</c>); null for windows only.</param>
+    /// <param name="sequenceLength">Samples per window, positive.</param>
+    /// <param name="sequenceStride">Steps between the starts of consecutive windows (1: every step starts one), positive and below the length of the data.</param>
+    /// <param name="samplingRate">Steps between consecutive samples of a window, positive and below the length of the data.</param>
+    /// <param name="batchSize">Windows per batch when enumerating (default 128, the last batch may be smaller); null yields single windows without a batch axis.</param>
+    /// <param name="shuffle">Whether to put the windows in a random order (once, when the dataset is made).</param>
+    /// <param name="seed">The seed of the shuffle; null draws one from TorchSharp's generator, so <see cref="SetRandomSeed"/> makes it reproducible.</param>
+    /// <param name="startIndex">The first step used (inclusive); null for 0.</param>
+    /// <param name="endIndex">The step after the last one used (exclusive); null for the length of the data. As in Keras it must be lower than the length of the data.</param>
+    /// <returns>The windows; enumerate it for batches or call <see cref="Data.TimeseriesDataset.ToTensors"/>. Windows that would run past <paramref name="endIndex"/> are left out.</returns>
+    /// <remarks>
+    /// The number of windows is <c>ceil(n / sequenceStride)</c> for
+    /// <c>n = min(endIndex - startIndex - (sequenceLength - 1) · samplingRate, targets.length)</c>, as in Keras.
+    /// One difference: Keras shuffles with NumPy's and tf.data's generators and reshuffles
+    /// within a buffer on every pass; here the order is one seeded permutation of all windows,
+    /// fixed when the dataset is made (<c>Fit</c>'s own <c>shuffle</c> reshuffles per epoch).
+    /// </remarks>
+    /// <exception cref="ArgumentException">Data of rank 0, targets too short for the windows, or a start or end index out of range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A length, stride, rate or batch size that is not positive, or a stride or rate not below the length of the data.</exception>
+    /// <example>
+    /// <code>
+    /// // Keras's example 1: steps 0..98, windows of 10 samples 2 apart, starting every 3 steps:
+    /// // [0 2 4 ... 18], [3 5 ... 21], ..., [78 80 ... 96].
+    /// var windows = Utils.TimeseriesDataset(torch.arange(99), null, sequenceLength: 10, sequenceStride: 3, samplingRate: 2);
+    /// // Predict the next step from the last 10: targets shifted by the window length.
+    /// var (x, y) = Utils.TimeseriesDataset(series[..^10], series[10..], sequenceLength: 10).ToTensors();
+    /// </code>
+    /// </example>
+    public static Data.TimeseriesDataset TimeseriesDataset(Tensor data, Tensor? targets, int sequenceLength, int sequenceStride = 1,
+        int samplingRate = 1, int? batchSize = 128, bool shuffle = false, int? seed = null, int? startIndex = null, int? endIndex = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.dim() == 0)
+            throw new ArgumentException("Expected data with time on axis 0. Received a scalar (rank 0).", nameof(data));
+        if (targets is not null && targets.dim() == 0)
+            throw new ArgumentException("Expected targets with time on axis 0. Received a scalar (rank 0).", nameof(targets));
+        long length = data.shape[0];
+        if (sequenceLength <= 0)
+            throw new ArgumentOutOfRangeException(nameof(sequenceLength), sequenceLength, $"`sequenceLength` must be higher than 0. Received: sequenceLength={sequenceLength}");
+        if (startIndex is int start0)
+        {
+            if (start0 < 0)
+                throw new ArgumentException($"`startIndex` must be 0 or greater. Received: startIndex={start0}", nameof(startIndex));
+            if (start0 >= length)
+                throw new ArgumentException($"`startIndex` must be lower than the length of the data. Received: startIndex={start0}, for data of length {length}", nameof(startIndex));
+        }
+        if (endIndex is int end0)
+        {
+            if (startIndex is int s && end0 <= s)
+                throw new ArgumentException($"`endIndex` must be higher than `startIndex`. Received: startIndex={s}, and endIndex={end0}", nameof(endIndex));
+            if (end0 >= length)
+                throw new ArgumentException($"`endIndex` must be lower than the length of the data. Received: endIndex={end0}, for data of length {length}", nameof(endIndex));
+            if (end0 <= 0)
+                throw new ArgumentException($"`endIndex` must be higher than 0. Received: endIndex={end0}", nameof(endIndex));
+        }
+        CheckStep(samplingRate, nameof(samplingRate), length);
+        CheckStep(sequenceStride, nameof(sequenceStride), length);
+        if (batchSize is <= 0)
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"`batchSize` must be higher than 0 (or null for no batching). Received: batchSize={batchSize}");
+
+        long first = startIndex ?? 0, end = endIndex ?? length;
+        long windows = end - first - (long)(sequenceLength - 1) * samplingRate;
+        if (targets is not null)
+            windows = Math.Min(windows, targets.shape[0]);
+        var starts = new List<long>();
+        for (long p = 0; p < windows; p += sequenceStride)
+            starts.Add(first + p);
+        if (targets is not null && starts.Count > 0 && starts[^1] >= targets.shape[0])
+            throw new ArgumentException($"The window starting at step {starts[^1]} needs targets[{starts[^1]}], but targets has {targets.shape[0]} entries. " +
+                "targets[i] is the target of the window starting at step i of data.", nameof(targets));
+        var order = starts.ToArray();
+        if (shuffle)
+            new Random(seed ?? (int)torch.randint(0, 1_000_000, [1], dtype: ScalarType.Int64).item<long>()).Shuffle(order);
+        using var dataView = data.detach();
+        using var targetView = targets?.detach();
+        return new Data.TimeseriesDataset(dataView.clone(), targetView?.clone(), order, sequenceLength, samplingRate, batchSize);
+
+        static void CheckStep(int value, string name, long length)
+        {
+            if (value <= 0)
+                throw new ArgumentOutOfRangeException(name, value, $"`{name}` must be higher than 0. Received: {name}={value}");
+            if (value >= length)
+                throw new ArgumentOutOfRangeException(name, value, $"`{name}` must be lower than the length of the data. Received: {name}={value}, for data of length {length}");
+        }
+    }
+
+    /// <summary>
+    /// <see cref="TimeseriesDataset(Tensor, Tensor?, int, int, int, int?, bool, int?, int?, int?)"/> on a
+    /// <c>double[timesteps, features]</c> array; <paramref name="targets"/> a <c>float</c> or <c>double</c>
+    /// array with time on axis 0, or null. Both become float32, as <c>Fit</c> trains in float32.
+    /// </summary>
+    /// <exception cref="ArgumentException">Targets of another element type, or the errors of the tensor overload.</exception>
+    /// <example>
+    /// <code>
+    /// double[,] readings = Csv.LoadColumns("weather.csv", "temperature", "humidity");
+    /// var (x, y) = Utils.TimeseriesDataset(readings[..^1], temperatureNext, sequenceLength: 24).ToTensors();   // x: (windows, 24, 2)
+    /// </code>
+    /// </example>
+    public static Data.TimeseriesDataset TimeseriesDataset(double[,] data, Array? targets, int sequenceLength, int sequenceStride = 1,
+        int samplingRate = 1, int? batchSize = 128, bool shuffle = false, int? seed = null, int? startIndex = null, int? endIndex = null) =>
+        FromArrays(data, targets, sequenceLength, sequenceStride, samplingRate, batchSize, shuffle, seed, startIndex, endIndex);
+
+    /// <summary>
+    /// <see cref="TimeseriesDataset(Tensor, Tensor?, int, int, int, int?, bool, int?, int?, int?)"/> on a
+    /// <c>float[timesteps, features]</c> array; <paramref name="targets"/> a <c>float</c> or <c>double</c>
+    /// array with time on axis 0, or null. Both become float32.
+    /// </summary>
+    /// <exception cref="ArgumentException">Targets of another element type, or the errors of the tensor overload.</exception>
+    public static Data.TimeseriesDataset TimeseriesDataset(float[,] data, Array? targets, int sequenceLength, int sequenceStride = 1,
+        int samplingRate = 1, int? batchSize = 128, bool shuffle = false, int? seed = null, int? startIndex = null, int? endIndex = null) =>
+        FromArrays(data, targets, sequenceLength, sequenceStride, samplingRate, batchSize, shuffle, seed, startIndex, endIndex);
+
+    /// <summary>
+    /// <see cref="TimeseriesDataset(Tensor, Tensor?, int, int, int, int?, bool, int?, int?, int?)"/> on a
+    /// <c>double[timesteps]</c> series, giving windows of shape <c>(sequenceLength)</c> as Keras does for
+    /// 1-D data (a recurrent layer wants <c>(sequenceLength, 1)</c>: pass a <c>double[timesteps, 1]</c>, or
+    /// <c>unsqueeze(-1)</c> the windows). <paramref name="targets"/> a <c>float</c> or <c>double</c> array
+    /// with time on axis 0, or null. Both become float32.
+    /// </summary>
+    /// <exception cref="ArgumentException">Targets of another element type, or the errors of the tensor overload.</exception>
+    /// <example>
+    /// <code>
+    /// double[] passengers = Csv.LoadColumn("airline-passengers.csv", "passengers");
+    /// var (x, y) = Utils.TimeseriesDataset(passengers[..^12], passengers[12..], sequenceLength: 12).ToTensors();   // x: (windows, 12)
+    /// </code>
+    /// </example>
+    public static Data.TimeseriesDataset TimeseriesDataset(double[] data, Array? targets, int sequenceLength, int sequenceStride = 1,
+        int samplingRate = 1, int? batchSize = 128, bool shuffle = false, int? seed = null, int? startIndex = null, int? endIndex = null) =>
+        FromArrays(data, targets, sequenceLength, sequenceStride, samplingRate, batchSize, shuffle, seed, startIndex, endIndex);
+
+    /// <summary>
+    /// <see cref="TimeseriesDataset(Tensor, Tensor?, int, int, int, int?, bool, int?, int?, int?)"/> on a
+    /// <c>float[timesteps]</c> series, giving windows of shape <c>(sequenceLength)</c> as Keras does for 1-D data;
+    /// <paramref name="targets"/> a <c>float</c> or <c>double</c> array with time on axis 0, or null. Both become float32.
+    /// </summary>
+    /// <exception cref="ArgumentException">Targets of another element type, or the errors of the tensor overload.</exception>
+    public static Data.TimeseriesDataset TimeseriesDataset(float[] data, Array? targets, int sequenceLength, int sequenceStride = 1,
+        int samplingRate = 1, int? batchSize = 128, bool shuffle = false, int? seed = null, int? startIndex = null, int? endIndex = null) =>
+        FromArrays(data, targets, sequenceLength, sequenceStride, samplingRate, batchSize, shuffle, seed, startIndex, endIndex);
+
+    // One overload per array type rather than one taking Array: TorchSharp converts 1-D arrays to
+    // Tensor implicitly, which would make a call with a double[] ambiguous between Array and Tensor.
+    private static Data.TimeseriesDataset FromArrays(Array data, Array? targets, int sequenceLength, int sequenceStride,
+        int samplingRate, int? batchSize, bool shuffle, int? seed, int? startIndex, int? endIndex)
+    {
+        using var dataTensor = Data.TensorData.FromArray(data, nameof(data));
+        using var targetTensor = targets is null ? null : Data.TensorData.FromArray(targets, nameof(targets));
+        return TimeseriesDataset(dataTensor, targetTensor, sequenceLength, sequenceStride, samplingRate, batchSize, shuffle, seed, startIndex, endIndex);
+    }
 }
