@@ -116,11 +116,11 @@ public static class AirlineExample
                 : $"Carrying last month's yearly growth forward does better, by {1 - result.GrowthNaiveRmse / result.ModelRmse:P0}.");
         if (plotPath is not null)
         {
-            // Months counted from 1 (1959-01): the plot's tick labels would print years as 1,959.
-            var monthNumbers = Enumerable.Range(1, TestMonths).Select(m => (double)m).ToArray();
+            // The time axis in years: 1959.0 is January 1959, 1959.5 July.
+            var years = Enumerable.Range(0, TestMonths).Select(m => 1959 + m / 12.0).ToArray();
             string written = Plots.PredictionsVsTargets(plotPath, predicted, actual,
                 title: $"Passengers, one month ahead: LSTM RMSE {result.ModelRmse:F1}, seasonal naive {result.SeasonalNaiveRmse:F1}",
-                x: monthNumbers, xLabel: "month (1 = 1959-01)", yLabel: "passengers (thousands)",
+                x: years, xLabel: "year", yLabel: "passengers (thousands)",
                 extraSeries: new Dictionary<string, double[]> { ["seasonal naive"] = seasonal });
             log.WriteLine($"Wrote {written}.");
         }

@@ -1,4 +1,6 @@
+using System.Globalization;
 using ScottPlot;
+using ScottPlot.TickGenerators;
 
 namespace SeqSharp.Plotting;
 
@@ -22,7 +24,25 @@ internal static class Figure
         plot.Axes.Left.Label.FontSize = 15;
         plot.Axes.Bottom.TickLabelStyle.FontSize = 12;
         plot.Axes.Left.TickLabelStyle.FontSize = 12;
+        plot.Axes.Bottom.TickGenerator = Ticks();
+        plot.Axes.Left.TickGenerator = Ticks();
         return plot;
+    }
+
+    /// <summary>Automatic numeric ticks labelled by <see cref="FormatTick"/> (no thousands separators).</summary>
+    public static NumericAutomatic Ticks(bool integersOnly = false) =>
+        new() { IntegerTicksOnly = integersOnly, LabelFormatter = FormatTick };
+
+    /// <summary>
+    /// A tick label in invariant culture without grouping, so that years read 1959, not 1,959: plain
+    /// decimals up to six places between 1e-4 and 1e7, scientific notation outside.
+    /// </summary>
+    public static string FormatTick(double value)
+    {
+        double magnitude = Math.Abs(value);
+        if (value != 0 && (magnitude < 1e-4 || magnitude >= 1e7))
+            return value.ToString("G3", CultureInfo.InvariantCulture);
+        return Math.Round(value, 6).ToString("0.######", CultureInfo.InvariantCulture);
     }
 
     /// <summary>Shows the legend right of the data area, where it hides no curve, with the embedded font.</summary>

@@ -83,7 +83,7 @@ public static class HistoryPlotExtensions
                     AddCurve(plot, history, "val_" + name, "val_" + name);
                 Figure.ShowLegend(plot);
                 // Whole epochs only: a fractional epoch tick is noise.
-                plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+                plot.Axes.Bottom.TickGenerator = Figure.Ticks(integersOnly: true);
                 // Every panel spans all epochs, so a name logged late lines up with the others.
                 plot.Axes.SetLimitsX(first - pad, last + pad);
             }

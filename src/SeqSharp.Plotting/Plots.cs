@@ -289,9 +289,9 @@ public static class Plots
         }
         else
         {
-            plot.Axes.Left.TickGenerator = new NumericAutomatic { IntegerTicksOnly = true };
+            plot.Axes.Left.TickGenerator = Figure.Ticks(integersOnly: true);
         }
-        plot.Axes.Bottom.TickGenerator = new NumericAutomatic { IntegerTicksOnly = true };
+        plot.Axes.Bottom.TickGenerator = Figure.Ticks(integersOnly: true);
         plot.Axes.Margins(0, 0);
         return Figure.Save(plot, path, width, height);
     }
