@@ -4,7 +4,9 @@
 // keep it; this measures it. Options: --small (T = 10 only, a few seconds), --out <folder> for
 // long-range.md, long-range.csv and long-range.png (default: the current folder).
 using System.Diagnostics;
+using SeqSharp;
 using SeqSharp.Examples.LongRangeMemory;
+using static TorchSharp.torch;
 
 // Small recurrent models train fastest on one LibTorch thread (see examples/CnnLstmForecast).
 SeqSharp.Native.TorchNative.EnsureLoaded();
@@ -13,7 +15,18 @@ TorchSharp.torch.set_num_threads(1);
 int outAt = Array.IndexOf(args, "--out");
 string folder = outAt >= 0 && outAt + 1 < args.Length ? args[outAt + 1] : Directory.GetCurrentDirectory();
 var clock = Stopwatch.StartNew();
-var rows = LongRangeExample.Run(args.Contains("--small") ? LongRangeOptions.Small : LongRangeOptions.Full, Console.Out);
+var options = args.Contains("--small") ? LongRangeOptions.Small : LongRangeOptions.Full;
+var longest = new Dictionary<string, Sequential>();
+Tensor? longestTest = null;
+var rows = LongRangeExample.Run(options, Console.Out, (steps, name, model, xTest) =>
+{
+    if (steps != options.Lengths.Max())
+        return;
+    longest[name] = model;
+    longestTest = xTest;
+});
 var (md, csv, png) = LongRangeExample.Write(rows, folder);
 Console.WriteLine();
-Console.WriteLine($"Wrote {md}, {csv} and {png}. Total time {clock.Elapsed.TotalMinutes:F1} min.");
+LongRangeExample.Inspect(longest, longestTest!, folder, Console.Out);
+Console.WriteLine();
+Console.WriteLine($"Wrote {md}, {csv}, {png} and the long-range-*.png pictures of the models at T = {options.Lengths.Max()}. Total time {clock.Elapsed.TotalMinutes:F1} min.");

@@ -9,7 +9,13 @@ public class LongRangeMemoryTests
     [Fact]
     public void Run_SmallForm_LstmBeatsTheMeanPredictorAndWritesTables()
     {
-        var rows = ExampleCollection.SingleThreaded(() => LongRangeExample.Run(LongRangeOptions.Small, new StringWriter()));
+        var models = new Dictionary<string, Sequential>();
+        Tensor? xTest = null;
+        var rows = ExampleCollection.SingleThreaded(() => LongRangeExample.Run(LongRangeOptions.Small, new StringWriter(), (_, name, model, x) =>
+        {
+            models[name] = model;
+            xTest = x;
+        }));
         Assert.Equal(["SimpleRNN", "LSTM"], rows.Select(r => r.Model));
         var lstm = rows.Single(r => r.Model == "LSTM");
         Assert.Equal(10, lstm.Steps);
@@ -23,6 +29,14 @@ public class LongRangeMemoryTests
         Assert.Equal("T,model,test_mse,baseline_mse,train_seconds", lines[0]);
         Assert.Equal(3, lines.Length);
         Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47 }, File.ReadAllBytes(png)[..4]);   // a PNG
+
+        // Looking inside: the trained LSTM puts far more of its attribution on the two marked steps
+        // than an even spread over T = 10 steps would (2/10), and the three pictures are written.
+        var shares = ExampleCollection.SingleThreaded(() => LongRangeExample.Inspect(models, xTest!, folder.Path, new StringWriter()));
+        Assert.Equal(["SimpleRNN", "LSTM"], shares.Keys);
+        Assert.True(shares["LSTM"] > 0.3, $"LSTM's share on the marked steps {shares["LSTM"]:P0}");
+        foreach (var picture in new[] { "long-range-input-gate.png", "long-range-cell.png", "long-range-attribution.png" })
+            Assert.True(new FileInfo(Path.Combine(folder.Path, picture)).Length > 1000, picture);
     }
 
     [Fact]
