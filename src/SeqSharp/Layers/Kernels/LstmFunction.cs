@@ -111,42 +111,54 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
     {
         int gateWidth = 4 * units;
         int chunk = (int)Math.Clamp(InferenceChunkElements / ((long)rows * gateWidth), 1, steps);
-        var gateBuffer = new T[(long)chunk * rows * gateWidth];
-        var inputBuffer = new T[(long)chunk * rows * features];
-        var cellBuffer = new T[rows * units];
-        fixed (T* zChunk = gateBuffer, xChunk = inputBuffer, cNext = cellBuffer)
+        // Scratch from the shared pool: a chunk can be up to 1 MiB, which as a new array every call
+        // would be a zeroed large-object allocation. Every element used is written before it is read.
+        var pool = System.Buffers.ArrayPool<T>.Shared;
+        var gateBuffer = pool.Rent(chunk * rows * gateWidth);
+        var inputBuffer = pool.Rent(chunk * rows * features);
+        var cellBuffer = pool.Rent(rows * units);
+        try
         {
-            T* cCurrent = c + (long)first * units;
-            long stateStride = (long)batch * units;
-            for (int t0 = 0; t0 < steps; t0 += chunk)
+            fixed (T* zChunk = gateBuffer, xChunk = inputBuffer, cNext = cellBuffer)
             {
-                int count = Math.Min(chunk, steps - t0);
-                // Gather x[first + r, t0 + k, :] into row k·rows + r, and start every gate row from the bias.
-                for (int k = 0; k < count; k++)
+                T* cCurrent = c + (long)first * units;
+                long stateStride = (long)batch * units;
+                for (int t0 = 0; t0 < steps; t0 += chunk)
                 {
-                    for (int r = 0; r < rows; r++)
+                    int count = Math.Min(chunk, steps - t0);
+                    // Gather x[first + r, t0 + k, :] into row k·rows + r, and start every gate row from the bias.
+                    for (int k = 0; k < count; k++)
                     {
-                        long target = (long)k * rows + r;
-                        new ReadOnlySpan<T>(x + (((long)(first + r) * steps) + t0 + k) * features, features)
-                            .CopyTo(new Span<T>(xChunk + target * features, features));
-                        var gateRow = new Span<T>(zChunk + target * gateWidth, gateWidth);
-                        if (bias != null)
-                            new ReadOnlySpan<T>(bias, gateWidth).CopyTo(gateRow);
-                        else
-                            gateRow.Clear();
+                        for (int r = 0; r < rows; r++)
+                        {
+                            long target = (long)k * rows + r;
+                            new ReadOnlySpan<T>(x + (((long)(first + r) * steps) + t0 + k) * features, features)
+                                .CopyTo(new Span<T>(xChunk + target * features, features));
+                            var gateRow = new Span<T>(zChunk + target * gateWidth, gateWidth);
+                            if (bias != null)
+                                new ReadOnlySpan<T>(bias, gateWidth).CopyTo(gateRow);
+                            else
+                                gateRow.Clear();
+                        }
+                    }
+                    Blas.Gemm(false, false, count * rows, gateWidth, features, T.One, xChunk, features, w, gateWidth, T.One, zChunk, gateWidth);
+                    for (int k = 0; k < count; k++)
+                    {
+                        int t = t0 + k;
+                        T* z = zChunk + (long)k * rows * gateWidth;
+                        T* hPrevious = t == 0 ? h0 + (long)first * units : h + (t - 1) * stateStride + (long)first * units;
+                        Blas.Gemm(false, false, rows, gateWidth, units, T.One, hPrevious, units, u, gateWidth, T.One, z, gateWidth);
+                        step(z, cCurrent, cNext, h + t * stateStride + (long)first * units, peephole, rows, units);
+                        new ReadOnlySpan<T>(cNext, rows * units).CopyTo(new Span<T>(cCurrent, rows * units));
                     }
                 }
-                Blas.Gemm(false, false, count * rows, gateWidth, features, T.One, xChunk, features, w, gateWidth, T.One, zChunk, gateWidth);
-                for (int k = 0; k < count; k++)
-                {
-                    int t = t0 + k;
-                    T* z = zChunk + (long)k * rows * gateWidth;
-                    T* hPrevious = t == 0 ? h0 + (long)first * units : h + (t - 1) * stateStride + (long)first * units;
-                    Blas.Gemm(false, false, rows, gateWidth, units, T.One, hPrevious, units, u, gateWidth, T.One, z, gateWidth);
-                    step(z, cCurrent, cNext, h + t * stateStride + (long)first * units, peephole, rows, units);
-                    new ReadOnlySpan<T>(cNext, rows * units).CopyTo(new Span<T>(cCurrent, rows * units));
-                }
             }
+        }
+        finally
+        {
+            pool.Return(gateBuffer);
+            pool.Return(inputBuffer);
+            pool.Return(cellBuffer);
         }
     }
 

@@ -1,15 +1,12 @@
-using SeqSharp.Layers;
 using SeqSharp.Layers.Kernels;
 using SeqSharp.Tests.TestSupport;
-using GRU = SeqSharp.Layers.GRU;
-using LSTM = SeqSharp.Layers.LSTM;
 
 namespace SeqSharp.Tests.Layers.Kernels;
 
 /// <summary>
 /// Large enough sequences run on several batch slices in parallel. Small test shapes would run on
 /// one, so these tests lower the threshold and check the split path (uneven slices included)
-/// against LibTorch's modules, for training and for inference.
+/// against LibTorch's modules, for inference and for training (input and weight gradients).
 /// </summary>
 public class BatchSliceTests
 {
@@ -26,32 +23,7 @@ public class BatchSliceTests
         {
             Assert.True(BatchParallel.Slices(batch, 1) > 1 || get_num_threads() == 1, "the split path is not taken");
             manual_seed(31 + batch);
-            Layer layer;
-            Func<Tensor, Tensor> native;
-            switch (cell)
-            {
-                case "lstm":
-                    var lstm = new LSTM(6, returnSequences: true);
-                    lstm.Build([12, 3]);
-                    using (no_grad()) lstm.Weights[2].uniform_(-0.5, 0.5);
-                    var nativeLstm = NativeModules.Lstm(lstm);
-                    (layer, native) = (lstm, x => nativeLstm.call(x).Item1);
-                    break;
-                case "simple_rnn":
-                    var rnn = new SimpleRNN(6, returnSequences: true);
-                    rnn.Build([12, 3]);
-                    using (no_grad()) rnn.Weights[2].uniform_(-0.5, 0.5);
-                    var nativeRnn = NativeModules.Rnn(rnn);
-                    (layer, native) = (rnn, x => nativeRnn.call(x).Item1);
-                    break;
-                default:
-                    var gru = new GRU(6, returnSequences: true);
-                    gru.Build([12, 3]);
-                    using (no_grad()) gru.Weights[2].uniform_(-0.5, 0.5);
-                    var nativeGru = NativeModules.Gru(gru);
-                    (layer, native) = (gru, x => nativeGru.call(x).Item1);
-                    break;
-            }
+            var (layer, native, toKeras) = RecurrentPairs.Create(cell, features: 3, units: 6, steps: 12);
             var input = randn(batch, 12, 3);
 
             using (no_grad())
@@ -66,6 +38,8 @@ public class BatchSliceTests
             (y * probe).sum().backward();
             (expected * probe).sum().backward();
             TensorAssert.Close(theirs.grad!, ours.grad!, atol: 1e-5, rtol: 1e-4, what: $"{cell} input gradient");
+            for (int k = 0; k < layer.Weights.Count; k++)
+                TensorAssert.Close(toKeras(k), layer.Weights[k].grad!, atol: 1e-5, rtol: 1e-4, what: $"{cell} weight {k} gradient");
         }
         finally
         {

@@ -1,7 +1,4 @@
-using SeqSharp.Layers;
 using SeqSharp.Tests.TestSupport;
-using GRU = SeqSharp.Layers.GRU;
-using LSTM = SeqSharp.Layers.LSTM;
 
 namespace SeqSharp.Tests.Layers.Kernels;
 
@@ -19,7 +16,7 @@ public class InputGradientTests
     public void Backward_InputWithoutGrad_WeightGradientsMatchNativeAndInputGetsNone(string cell)
     {
         manual_seed(21);
-        var (layer, native, toKeras) = Pair(cell, features: 3, units: 5);
+        var (layer, native, toKeras) = RecurrentPairs.Create(cell, features: 3, units: 5);
         var x = randn(4, 9, 3);
         Assert.False(x.requires_grad);
 
@@ -41,8 +38,8 @@ public class InputGradientTests
     public void Backward_StackedLayers_LowerLayerStillReceivesItsGradient(string cell)
     {
         manual_seed(22);
-        var (lower, lowerNative, lowerToKeras) = Pair(cell, features: 2, units: 4);
-        var (upper, upperNative, _) = Pair(cell, features: 4, units: 3);
+        var (lower, lowerNative, lowerToKeras) = RecurrentPairs.Create(cell, features: 2, units: 4);
+        var (upper, upperNative, _) = RecurrentPairs.Create(cell, features: 4, units: 3);
         var x = randn(3, 7, 2);
 
         var ours = upper.Call(lower.Call(x));
@@ -56,55 +53,6 @@ public class InputGradientTests
         {
             Assert.True(lower.Weights[k].grad!.abs().max().item<float>() > 1e-4, $"lower weight {k} got no gradient");
             TensorAssert.Close(lowerToKeras(k), lower.Weights[k].grad!, atol: 1e-5, rtol: 1e-4, what: $"{cell} lower weight {k} gradient");
-        }
-    }
-
-    /// <summary>A SeqSharp layer returning sequences, the equivalent LibTorch call, and its weight gradients in Keras's layout.</summary>
-    private static (Layer Layer, Func<Tensor, Tensor> Native, Func<int, Tensor> ToKeras) Pair(string cell, int features, int units)
-    {
-        switch (cell)
-        {
-            case "lstm":
-            {
-                var layer = new LSTM(units, returnSequences: true);
-                layer.Build([7, features]);
-                using (no_grad()) layer.Weights[2].uniform_(-0.5, 0.5);
-                var native = NativeModules.Lstm(layer);
-                return (layer, x => native.call(x).Item1, k => k switch
-                {
-                    0 => NativeModules.Grad(native, "weight_ih_l0").t(),
-                    1 => NativeModules.Grad(native, "weight_hh_l0").t(),
-                    _ => NativeModules.Grad(native, "bias_ih_l0"),
-                });
-            }
-            case "simple_rnn":
-            {
-                var layer = new SimpleRNN(units, returnSequences: true);
-                layer.Build([7, features]);
-                using (no_grad()) layer.Weights[2].uniform_(-0.5, 0.5);
-                var native = NativeModules.Rnn(layer);
-                return (layer, x => native.call(x).Item1, k => k switch
-                {
-                    0 => NativeModules.Grad(native, "weight_ih_l0").t(),
-                    1 => NativeModules.Grad(native, "weight_hh_l0").t(),
-                    _ => NativeModules.Grad(native, "bias_ih_l0"),
-                });
-            }
-            default:
-            {
-                var layer = new GRU(units, returnSequences: true);
-                layer.Build([7, features]);
-                using (no_grad()) layer.Weights[2].uniform_(-0.5, 0.5);
-                var native = NativeModules.Gru(layer);
-                return (layer, x => native.call(x).Item1, k => k switch
-                {
-                    0 => NativeModules.KerasToTorchGates(NativeModules.Grad(native, "weight_ih_l0").t()),
-                    1 => NativeModules.KerasToTorchGates(NativeModules.Grad(native, "weight_hh_l0").t()),
-                    _ => stack([
-                        NativeModules.KerasToTorchGates(NativeModules.Grad(native, "bias_ih_l0")),
-                        NativeModules.KerasToTorchGates(NativeModules.Grad(native, "bias_hh_l0"))], 0),
-                });
-            }
         }
     }
 }
