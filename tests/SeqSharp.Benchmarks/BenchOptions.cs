@@ -25,7 +25,7 @@ internal sealed record BenchOptions(
                 case "--threads": threads = int.Parse(args[++i]); break;
                 case "--out": output = args[++i]; break;
                 case "--child": child = args[(i + 1)..]; i = args.Length; break;
-                default: throw new ArgumentException($"Unknown option '{args[i]}'. Options: --configs S,M,L,long,b1 --cells lstm,rnn --quick --no-memory --no-flat --threads N --out DIR");
+                default: throw new ArgumentException($"Unknown option '{args[i]}'. Options: --configs S,M,L,long,b1 --cells lstm,rnn,gru --quick --no-memory --no-flat --threads N --out DIR");
             }
         }
         if (threads is int t)

@@ -37,7 +37,7 @@ internal sealed class BenchmarkRun(BenchOptions options)
                     Workloads.TrainStep(ours, ours.Weights, shape),
                     Workloads.TrainStep(native, native.parameters(), shape), rounds);
                 Add(new Row("train step", shape.Name, cell, train.Ours * 1e3, train.Baseline * 1e3, train.Ratio, TrainTarget(shape.Name), "ms"));
-                int gates = cell == "lstm" ? 4 : 1;
+                int gates = cell switch { "lstm" => 4, "gru" => 3, _ => 1 };
                 _rates.Add((shape.Name, cell, shape.TrainingFlops(gates), train.Ours, train.Baseline));
 
                 var infer = Timing.Compare(Workloads.OursPredict(ours, shape), Workloads.NativePredict(native, shape), rounds);
