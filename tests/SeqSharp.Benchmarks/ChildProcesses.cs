@@ -26,6 +26,9 @@ internal static class ChildProcesses
             case "gemm":
                 GemmProbe.Run();
                 return;
+            case "cells":
+                CellProbe.Run();
+                return;
             case "flat":
                 FlatMemory(int.Parse(args[1], CultureInfo.InvariantCulture));
                 return;
