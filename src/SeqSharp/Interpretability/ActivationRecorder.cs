@@ -72,7 +72,7 @@ public static class ActivationRecorder
                         var (backward, yReversed) = RecordLayer(bidirectional.BackwardLayer, index, x, ref mask);
                         recordings.Add(forward);
                         recordings.Add(backward);
-                        x = Merge(bidirectional, y, yReversed);
+                        x = bidirectional.Merge(y, yReversed);
                         break;
                     }
                     default:
@@ -123,7 +123,7 @@ public static class ActivationRecorder
         if (steps == 0)
             throw new ArgumentException($"Layer '{layer.Name}' needs at least one time step. Received input of shape {ShapeText.Format(x.shape)}.", nameof(x));
 
-        var states = InitialStates(layer, batch, x.dtype);
+        var states = InitialStates(layer, batch);
         var hidden = new Tensor[steps];
         var cell = layer.Cell.StateCount == 2 ? new Tensor[steps] : null;
         var gates = new Dictionary<string, Tensor[]>();
@@ -155,29 +155,11 @@ public static class ActivationRecorder
         return (recording, output);
     }
 
-    private static Tensor[] InitialStates(Rnn layer, long batch, ScalarType dtype)
+    private static Tensor[] InitialStates(Rnn layer, long batch)
     {
-        if (layer.Stateful && layer.States is { } carried)
-        {
-            if (carried[0].shape[0] != batch)
-                throw new ArgumentException(
-                    $"Layer '{layer.Name}' is stateful with batch size {carried[0].shape[0]}. Received a batch of {batch}.", "x");
-            return carried.ToArray();
-        }
-        return Enumerable.Range(0, layer.Cell.StateCount).Select(_ => torch.zeros([batch, layer.Units], dtype)).ToArray();
-    }
-
-    /// <summary>Bidirectional's merge of its two outputs (the backward sequence flipped back to input order).</summary>
-    private static Tensor Merge(Bidirectional layer, Tensor y, Tensor yReversed)
-    {
-        if (layer.ReturnSequences)
-            yReversed = yReversed.flip(1);
-        return layer.MergeMode switch
-        {
-            "concat" => torch.cat([y, yReversed], -1),
-            "sum" => y + yReversed,
-            "mul" => y * yReversed,
-            _ => (y + yReversed) / 2,
-        };
+        if (layer.Stateful && layer.States is { } carried && carried[0].shape[0] != batch)
+            throw new ArgumentException(
+                $"Layer '{layer.Name}' is stateful with batch size {carried[0].shape[0]}. Received a batch of {batch}.", "x");
+        return layer.StartStates(batch);
     }
 }

@@ -224,10 +224,17 @@ public abstract class Rnn : Layer
                     nameof(initialState));
             return initialState.Select(s => s.dtype == DType ? s : s.to_type(DType)).ToArray();
         }
-        if (Stateful && _states is not null)
-            return _states.Select(s => s.alias()).ToArray();
-        return Enumerable.Range(0, Cell.StateCount).Select(_ => torch.zeros(new[] { batch, (long)Units }, DType)).ToArray();
+        return StartStates(batch);
     }
+
+    /// <summary>
+    /// The states a call without <c>initialState</c> starts from: a stateful layer's carried states
+    /// (aliases), else zeros <c>(batch, units)</c>. No checks and no side effects.
+    /// </summary>
+    internal Tensor[] StartStates(long batch) =>
+        Stateful && _states is not null
+            ? _states.Select(s => s.alias()).ToArray()
+            : Enumerable.Range(0, Cell.StateCount).Select(_ => torch.zeros(new[] { batch, (long)Units }, DType)).ToArray();
 
     /// <summary>Stores the final states of a stateful call, detached (no gradient into past calls) and outside any dispose scope.</summary>
     private void Keep(Tensor[] finalStates)

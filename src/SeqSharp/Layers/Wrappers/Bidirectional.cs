@@ -133,16 +133,24 @@ public sealed class Bidirectional : Layer
     {
         var (y, forwardStates) = ForwardLayer.CallWithState(x, mask);
         var (yReversed, backwardStates) = BackwardLayer.CallWithState(x, mask);
+        return (Merge(y, yReversed), forwardStates.Concat(backwardStates).ToList());
+    }
+
+    /// <summary>
+    /// The merged output from the two layers' outputs as they return them: the backward layer's
+    /// sequence (processing order) is flipped back to input order first.
+    /// </summary>
+    internal Tensor Merge(Tensor y, Tensor yReversed)
+    {
         if (ReturnSequences)
             yReversed = yReversed.flip(1);
-        var output = MergeMode switch
+        return MergeMode switch
         {
             "concat" => torch.cat([y, yReversed], -1),
             "sum" => y + yReversed,
             "mul" => y * yReversed,
             _ => (y + yReversed) / 2,
         };
-        return (output, forwardStates.Concat(backwardStates).ToList());
     }
 
     /// <summary>A fresh layer from <paramref name="layer"/>'s config, renamed as Keras does.</summary>
