@@ -157,9 +157,11 @@ public static class ActivationRecorder
 
     private static Tensor[] InitialStates(Rnn layer, long batch)
     {
-        if (layer.Stateful && layer.States is { } carried && carried[0].shape[0] != batch)
+        // Zeros always fit; a stateful layer's carried states (no copy made) must match the batch.
+        var states = layer.StartStates(batch);
+        if (states[0].shape[0] != batch)
             throw new ArgumentException(
-                $"Layer '{layer.Name}' is stateful with batch size {carried[0].shape[0]}. Received a batch of {batch}.", "x");
-        return layer.StartStates(batch);
+                $"Layer '{layer.Name}' is stateful with batch size {states[0].shape[0]}. Received a batch of {batch}.", "x");
+        return states;
     }
 }
