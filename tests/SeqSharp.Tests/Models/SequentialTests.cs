@@ -223,14 +223,15 @@ public class SequentialTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Predict_JaggedOrIntegerArray_RefusedWithClearMessage()
+    public void Predict_RaggedJaggedArray_RefusedWithPointerToPadSequences()
     {
         var model = LstmDense(45);
-        float[][] jagged = [[1, 2, 3], [4, 5, 6]];
-        var e = Assert.Throws<ArgumentException>(() => model.Predict(jagged));
-        Assert.Contains("rectangular array of float or double", e.Message);
-        Assert.Contains("Single[][]", e.Message);
-        Assert.Throws<ArgumentException>(() => model.Predict(new int[2, 5, 3]));
+        float[][][] ragged = [[[1, 2, 3], [4, 5, 6]], [[1, 2, 3]]];
+        var e = Assert.Throws<ArgumentException>(() => model.Predict(ragged));
+        Assert.Contains("ragged", e.Message);
+        Assert.Contains("row 1 has 1 elements but row 0 has 2", e.Message);
+        Assert.Contains("Utils.PadSequences", e.Message);
+        Assert.Contains("expected axis -1", Assert.Throws<ArgumentException>(() => model.Predict(new int[2, 5, 4])).Message);
     }
 
     [Fact]
