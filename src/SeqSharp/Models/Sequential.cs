@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using SeqSharp.Callbacks;
 using SeqSharp.Data;
 using SeqSharp.Layers;
@@ -48,8 +49,14 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
     /// <summary>The model's name.</summary>
     public string Name { get; }
 
-    /// <summary>The layers, in order.</summary>
-    public IReadOnlyList<Layer> Layers => _layers;
+    /// <summary>
+    /// The layers the user added, in order, without the <see cref="InputLayer"/> (as Keras 3's
+    /// <c>model.layers</c>): <c>Layers[0]</c> is the first layer that computes something.
+    /// </summary>
+    public IReadOnlyList<Layer> Layers => _layers.Count > 0 && _layers[0] is InputLayer ? _layers.Skip(1).ToList() : _layers;
+
+    /// <summary>Every layer including a leading <see cref="InputLayer"/>, for the file writers.</summary>
+    internal IReadOnlyList<Layer> AllLayers => _layers;
 
     /// <summary>Whether every layer has its weights.</summary>
     public bool Built => _layers.Count > 0 && _layers.All(l => l.Built);
@@ -78,15 +85,60 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
             throw new ArgumentException(
                 $"Layer '{layer.Name}' returns its states besides its output (returnState: true), but a Sequential model passes one tensor from layer to layer. " +
                 "Create the layer with returnState: false, or call it outside Sequential with CallWithState().", nameof(layer));
-        if (_layers.Count > 0 && layer.InputShape is not null)
+        if (_layers.Count > 0 && layer is InputLayer)
             throw new ArgumentException(
-                $"Only the first layer of a Sequential model may declare an input shape. Layer '{layer.Name}' declares {ShapeText.Format(layer.InputShape)}.", nameof(layer));
+                $"An InputLayer can only be the first layer of a Sequential model. Model '{Name}' already has {_layers.Count} layer(s).", nameof(layer));
+        if (_layers.Count > 0 && layer.InputShape is not null)
+        {
+            // As Keras 3: only the first layer's input shape counts; later ones are ignored.
+            LoggerFactory?.CreateLogger("SeqSharp.Sequential").LogWarning(
+                "Layer '{Layer}' declares inputShape {Shape}, which is ignored: only the first layer of a Sequential model declares the input shape. " +
+                "Layer '{Layer}' takes the previous layer's output.", layer.Name, ShapeText.Format(layer.InputShape), layer.Name);
+        }
 
         long[]? incoming = _layers.Count == 0 ? layer.InputShape : (Built ? _layers[^1].OutputShape : null);
         if (incoming is not null)
             layer.Build(incoming);
         _layers.Add(layer);
         register_module(layer.Name, layer);
+    }
+
+    /// <summary>
+    /// Removes the last layer (Keras <c>pop</c>) and returns it. The model's output is then the new
+    /// last layer's; an optimizer built for the removed layer's weights needs <see cref="Compile"/>
+    /// again before training.
+    /// </summary>
+    /// <returns>The removed layer, which keeps its weights.</returns>
+    /// <exception cref="InvalidOperationException">The model has no layers (an <see cref="InputLayer"/> alone counts as none).</exception>
+    public Layer Pop()
+    {
+        if (Layers.Count == 0)
+            throw new InvalidOperationException($"There are no layers in model '{Name}' to remove.");
+        var layer = _layers[^1];
+        _layers.RemoveAt(_layers.Count - 1);
+        // TorchSharp keeps registered children in a name-keyed table: take the layer out of it too,
+        // so that the model's parameters() no longer include its weights.
+        _internal_submodules.Remove(layer.Name);
+        return layer;
+    }
+
+    /// <summary>The layer called <paramref name="name"/> (Keras <c>get_layer(name=...)</c>).</summary>
+    /// <exception cref="ArgumentException">No layer has that name; the message lists the names there are.</exception>
+    public Layer GetLayer(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return Layers.FirstOrDefault(l => l.Name == name)
+            ?? throw new ArgumentException($"No such layer: {name}. Existing layers are: [{string.Join(", ", Layers.Select(l => l.Name))}].", nameof(name));
+    }
+
+    /// <summary>The layer at <paramref name="index"/> in <see cref="Layers"/> (Keras <c>get_layer(index=...)</c>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">No layer at that index.</exception>
+    public Layer GetLayer(int index)
+    {
+        if (index < 0 || index >= Layers.Count)
+            throw new ArgumentOutOfRangeException(nameof(index), index,
+                $"Was asked to retrieve layer at index {index} but model '{Name}' only has {Layers.Count} layers.");
+        return Layers[index];
     }
 
     /// <summary>

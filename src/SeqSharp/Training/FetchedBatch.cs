@@ -26,7 +26,8 @@ internal sealed class FetchedBatch(Batch batch, IReadOnlyList<Tensor> owned) : I
         var owned = new List<Tensor>();
         foreach (var t in new[] { batch.X, batch.Y, batch.SampleWeight })
         {
-            if (t is not null && scope.Contains(t) && !owned.Contains(t))
+            // By reference: Tensor.Equals compares values, and a target may equal its input (autoencoders).
+            if (t is not null && scope.Contains(t) && !owned.Any(o => ReferenceEquals(o, t)))
                 owned.Add(t);
         }
         scope.Detach(owned);
