@@ -6,7 +6,8 @@
 //   (as root: mpirun --allow-run-as-root; more ranks than cores: --oversubscribe; see docs/distributed.md)
 //
 // Options: --samples N (default 4096), --epochs N (3), --batch N (global batch, 128), --units N (32),
-// --steps N (time steps, 24), --throughput (print samples per second), --die-on-rank R (that rank fails).
+// --steps N (time steps, 24), --threads N (TorchSharp threads per process), --throughput (print samples per
+// second), --allreduce (measure the allreduce cost instead of training), --die-on-rank R (that rank fails).
 //
 // Every rank ends with one line "rank R/N: loss L, weights sha256 H": the weights are bit-identical on
 // every rank, and the losses match a single process trained on the same global batches.
@@ -28,12 +29,46 @@ int Option(string name, int fallback)
 int samples = Option("--samples", 4096), epochs = Option("--epochs", 3), batch = Option("--batch", 128);
 int units = Option("--units", 32), steps = Option("--steps", 24);
 bool throughput = args.Contains("--throughput");
+if (Option("--threads", 0) is int threads and > 0)
+    set_num_threads(threads);
 
 using var distribution = new DataParallel();
 Distribution.Set(distribution);
 bool chief = distribution.IsChief;
 if (chief)
-    Console.WriteLine($"{distribution.WorldSize} process(es), {distribution.Communicator.Engine}; global batch {batch}, {samples} samples of ({steps}, 3)");
+    Console.WriteLine($"{distribution.WorldSize} process(es), {distribution.Communicator.Engine}, {get_num_threads()} thread(s) each; global batch {batch}, {samples} samples of ({steps}, 3)");
+
+if (args.Contains("--allreduce"))
+{
+    // The cost of one in-place allreduce of float32 buffers, median of 30 calls per size, and its fit
+    // t = alpha + beta * bytes by least squares (docs/distributed.md).
+    var sizes = new[] { 256, 4096, 65536, 262144, 1 << 20, 4 << 20 };
+    var fit = new List<(double Bytes, double Seconds)>();
+    foreach (int n in sizes)
+    {
+        var buffer = new float[n];
+        var times = new List<double>();
+        for (int k = 0; k < 35; k++)
+        {
+            distribution.Communicator.Barrier();
+            var c = Stopwatch.StartNew();
+            distribution.Communicator.AllreduceSum(buffer.AsSpan());
+            if (k >= 5)
+                times.Add(c.Elapsed.TotalSeconds);
+        }
+        times.Sort();
+        double median = times[times.Count / 2];
+        fit.Add((4.0 * n, median));
+        if (chief)
+            Console.WriteLine(string.Create(invariant, $"allreduce {n,8} floats ({4.0 * n / 1048576,7:F3} MiB): {median * 1e6,9:F1} us, {4.0 * n / median / 1e9,6:F2} GB/s"));
+    }
+    double mx = fit.Average(p => p.Bytes), my = fit.Average(p => p.Seconds);
+    double beta = fit.Sum(p => (p.Bytes - mx) * (p.Seconds - my)) / fit.Sum(p => (p.Bytes - mx) * (p.Bytes - mx));
+    double alpha = my - beta * mx;
+    if (chief)
+        Console.WriteLine(string.Create(invariant, $"fit: alpha {alpha * 1e6:F1} us + beta {beta * 1e9:F3} ns/byte ({1 / beta / 1e9:F2} GB/s)"));
+    return;
+}
 
 // The data: every rank makes the same series (same seed) and takes its share of each global batch.
 // Three noisy sines of different periods; the target is the first one's next value.
