@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.IO.MemoryMappedFiles;
+using Microsoft.Win32.SafeHandles;
 using System.Text;
 using System.Text.RegularExpressions;
 using static TorchSharp.torch;
@@ -7,9 +7,11 @@ using static TorchSharp.torch;
 namespace SeqSharp.Data;
 
 /// <summary>
-/// A numpy <c>.npy</c> file opened by memory mapping (numpy's <c>np.load(path, mmap_mode="r")</c>):
+/// A numpy <c>.npy</c> file opened without loading it (numpy's <c>np.load(path, mmap_mode="r")</c>):
 /// nothing is read until rows are asked for, so files larger than memory can feed training a batch
 /// at a time, and each process of a data-parallel run reads only the rows it uses.
+/// <see cref="Read"/> copies rows with positional file reads (the process's memory grows by the rows
+/// read, not by the file); <see cref="AsTensor"/> maps the whole array into a tensor without copying.
 /// </summary>
 /// <remarks>
 /// <para>Reads format versions 1.0, 2.0 and 3.0 (numpy's <c>format.py</c>): the magic <c>\x93NUMPY</c>,
@@ -28,17 +30,15 @@ namespace SeqSharp.Data;
 /// </example>
 public sealed partial class NpyArray : IDisposable
 {
-    private readonly MemoryMappedFile _file;
-    private readonly MemoryMappedViewAccessor _view;
+    private readonly SafeFileHandle _file;
     private readonly long _dataOffset;
     private readonly int _itemSize;
     private readonly char _kind;
 
-    private NpyArray(string path, MemoryMappedFile file, MemoryMappedViewAccessor view, long dataOffset, long[] shape, char kind, int itemSize)
+    private NpyArray(string path, SafeFileHandle file, long dataOffset, long[] shape, char kind, int itemSize)
     {
         Path = path;
         _file = file;
-        _view = view;
         _dataOffset = dataOffset;
         Shape = shape;
         _kind = kind;
@@ -131,9 +131,8 @@ public sealed partial class NpyArray : IDisposable
         if (length < needed)
             throw new InvalidDataException($"'{path}' is {length} bytes long; its header declares a ({string.Join(", ", shape)}) array of {descr}, which needs {needed}.");
 
-        var file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-        var view = file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-        return new NpyArray(path, file, view, dataOffset, shape, kind, itemSize);
+        var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
+        return new NpyArray(path, file, dataOffset, shape, kind, itemSize);
     }
 
     /// <summary>Rows [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>) as a new tensor of shape <c>(count, ...)</c>.</summary>
@@ -158,7 +157,27 @@ public sealed partial class NpyArray : IDisposable
     }
 
     /// <summary>The whole array as a tensor (reads every byte: for arrays that fit in memory).</summary>
-    public Tensor ReadAll() => Shape.Length == 0 ? Read(0, 1) : Read(0, Count);
+    public Tensor ReadAll() => Shape.Length == 0 ? Read(0, 1).reshape([]) : Read(0, Count);
+
+    /// <summary>
+    /// The whole array as a read-only-by-convention tensor over a private memory mapping of the file
+    /// (LibTorch's <c>from_file</c>): no copy is made, pages are read when touched, and writes to the
+    /// tensor never reach the file. Pages touched count in the process's resident memory until the
+    /// kernel drops them; for strictly bounded memory read batches with <see cref="Read"/>.
+    /// </summary>
+    /// <exception cref="NotSupportedException">A float16 file (widening needs a copy: use <see cref="Read"/>).</exception>
+    public Tensor AsTensor()
+    {
+        if (_kind == 'f' && _itemSize == 2)
+            throw new NotSupportedException($"'{Path}' holds float16 values, which AsTensor cannot widen without a copy; use Read.");
+        long elements = Shape.Aggregate(1L, (a, b) => a * b);
+        // numpy pads the header to a multiple of 64 bytes, so the data starts at a whole number of elements.
+        if (_dataOffset % _itemSize != 0)
+            throw new InvalidDataException($"'{Path}' has its data at byte {_dataOffset}, not a multiple of its element size {_itemSize}; use Read.");
+        long skip = _dataOffset / _itemSize;
+        using var all = from_file(Path, shared: false, size: skip + elements, dtype: DType);
+        return all.narrow(0, skip, elements).reshape(Shape);
+    }
 
     /// <summary>Writes a tensor as a <c>.npy</c> file (format 1.0, or 2.0 for a long header), as <c>np.save</c> does.</summary>
     /// <exception cref="ArgumentException">A dtype numpy's format here does not take (the message lists them).</exception>
@@ -197,26 +216,20 @@ public sealed partial class NpyArray : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose()
-    {
-        _view.Dispose();
-        _file.Dispose();
-    }
+    public void Dispose() => _file.Dispose();
 
-    private unsafe void CopyInto(Tensor target, long fileOffset, long bytes)
+    private void CopyInto(Tensor target, long fileOffset, long bytes)
     {
         if (bytes > int.MaxValue)
             throw new ArgumentException($"Read at most 2 GiB from '{Path}' at a time; the rows asked for hold {bytes} bytes.");
-        byte* pointer = null;
-        _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-        try
+        var destination = target.bytes;
+        int done = 0;
+        while (done < bytes)
         {
-            var destination = target.bytes;
-            new ReadOnlySpan<byte>(pointer + _view.PointerOffset + fileOffset, checked((int)bytes)).CopyTo(destination);
-        }
-        finally
-        {
-            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            int read = RandomAccess.Read(_file, destination[done..], fileOffset + done);
+            if (read == 0)
+                throw new InvalidDataException($"'{Path}' ended at byte {fileOffset + done} while reading rows; the file changed after it was opened.");
+            done += read;
         }
     }
 

@@ -66,6 +66,17 @@ public class NpyArrayTests
     }
 
     [Fact]
+    public void AsTensor_MapsTheArrayWithoutCopy_SameValuesAsRead()
+    {
+        using var a = NpyArray.Open(Fixture("f8_3d.npy"));
+        var mapped = a.AsTensor();
+        Assert.Equal(new long[] { 2, 3, 4 }, mapped.shape);
+        Assert.Equal(ScalarType.Float64, mapped.dtype);
+        Assert.Equal(a.ReadAll().data<double>().ToArray(), mapped.contiguous().data<double>().ToArray());
+        Assert.Equal(23 / 3.0 - 1.0, mapped[1, 2, 3].item<double>());
+    }
+
+    [Fact]
     public void Open_ScalarAndEmpty()
     {
         using (var s = NpyArray.Open(Fixture("f4_scalar.npy")))
