@@ -65,6 +65,9 @@ public class MeanMetricWrapper : Mean
     public string? FunctionName { get; }
 
     /// <inheritdoc />
+    internal override void CheckTargets(Tensor y, long[] outputShape, string yName) => _loss?.CheckTargets(y, outputShape, yName);
+
+    /// <inheritdoc />
     public override void UpdateState(Tensor yTrue, Tensor yPred, Tensor? sampleWeight = null)
     {
         using var scope = NewDisposeScope();

@@ -27,8 +27,8 @@ public class ConcurrencyMisuseTests
         public override Tensor forward(Tensor x)
         {
             lock (Seen)
-                Seen.Add((Environment.CurrentManagedThreadId, IsTraining));
-            if (IsTraining && !Release.IsSet)
+                Seen.Add((Environment.CurrentManagedThreadId, training));
+            if (training && !Release.IsSet)
             {
                 Inside.Set();
                 Assert.True(Release.Wait(Patience), "The main thread never released the training thread.");

@@ -33,7 +33,7 @@ public class SequentialTests(ITestOutputHelper output)
         public override long[] ComputeOutputShape(long[] sampleShape) => sampleShape;
         public override Tensor forward(Tensor x)
         {
-            Seen.Add(IsTraining);
+            Seen.Add(training);
             return x.alias();
         }
     }

@@ -139,7 +139,7 @@ public sealed class BatchNormalization : Layer
     {
         long axis = ResolvedAxis((int)x.dim());
         Tensor mean, variance;
-        if (IsTraining && Trainable)
+        if (training && Trainable)
         {
             (mean, variance) = Moments(x, mask, axis);
             using (torch.no_grad())

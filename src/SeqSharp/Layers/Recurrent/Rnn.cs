@@ -191,8 +191,8 @@ public abstract class Rnn : Layer
             mask = null;
 
         // Keras draws the dropout masks once per call and applies them only in training.
-        bool inputDropout = IsTraining && Cell.Dropout > 0 && Cell.Dropout < 1;
-        bool recurrentDropout = IsTraining && Cell.RecurrentDropout > 0 && Cell.RecurrentDropout < 1;
+        bool inputDropout = training && Cell.Dropout > 0 && Cell.Dropout < 1;
+        bool recurrentDropout = training && Cell.RecurrentDropout > 0 && Cell.RecurrentDropout < 1;
         var inputMasks = inputDropout ? Cell.DropoutMasks(Cell.Dropout, batch, x.shape[2], x.dtype) : null;
         var recurrentMasks = recurrentDropout ? Cell.DropoutMasks(Cell.RecurrentDropout, batch, Units, x.dtype) : null;
 

@@ -69,7 +69,7 @@ public class Dropout : Layer
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
     {
-        if (!IsTraining || Rate == 0)
+        if (!training || Rate == 0)
             return x.alias();
         return x * _random.DropoutMask(MaskShape(x), Rate, x.dtype);
     }

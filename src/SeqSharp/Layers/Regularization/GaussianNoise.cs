@@ -55,7 +55,7 @@ public sealed class GaussianNoise : Layer
 
     /// <inheritdoc />
     public override Tensor forward(Tensor x) =>
-        IsTraining && Stddev > 0 ? x + _random.Normal(x.shape, x.dtype).mul_(Stddev) : x.alias();
+        training && Stddev > 0 ? x + _random.Normal(x.shape, x.dtype).mul_(Stddev) : x.alias();
 
     /// <inheritdoc />
     public override Dictionary<string, object?> GetConfig()
