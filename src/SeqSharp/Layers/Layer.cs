@@ -264,6 +264,9 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
     /// <summary>Whether the layer passes an incoming mask on unchanged (Keras <c>supports_masking</c>).</summary>
     protected virtual bool SupportsMasking => false;
 
+    /// <summary><see cref="SupportsMasking"/>, for the ONNX exporter.</summary>
+    internal bool PassesMask => SupportsMasking;
+
     /// <summary>
     /// The mask of the output for an input and its mask (Keras <c>compute_mask</c>): by default the
     /// incoming mask when <see cref="SupportsMasking"/>, else none.
