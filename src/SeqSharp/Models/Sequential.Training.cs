@@ -1,13 +1,15 @@
 using Microsoft.Extensions.Logging;
 using SeqSharp.Callbacks;
 using SeqSharp.Data;
+using SeqSharp.Distributed;
+using SeqSharp.Layers.Kernels;
 using SeqSharp.Layers;
 using SeqSharp.Losses;
 using SeqSharp.Metrics;
 using SeqSharp.Optimizers;
 using SeqSharp.Training;
-using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SeqSharp;
@@ -17,6 +19,7 @@ public sealed partial class Sequential
     private Optimizer? _optimizer;
     private Loss? _loss;
     private List<Metric> _metrics = [];
+    private readonly TrainingGate _trainingGate = new();
 
     /// <summary>The optimizer set by <see cref="Compile"/>, or null.</summary>
     public Optimizer? Optimizer => _optimizer;
@@ -54,6 +57,8 @@ public sealed partial class Sequential
     /// <exception cref="ArgumentException">Unknown names (the message lists valid ones), an entry that is neither a name nor a metric, or two metrics with the same name.</exception>
     public void Compile(Optimizer? optimizer = null, Loss? loss = null, IReadOnlyList<object>? metrics = null)
     {
+        // Swapping the optimizer, loss or metrics under a running Fit would change its result.
+        using var gate = _trainingGate.Enter(Name, nameof(Compile));
         var list = new List<Metric>();
         for (int i = 0; i < (metrics?.Count ?? 0); i++)
         {
@@ -113,7 +118,8 @@ public sealed partial class Sequential
         bool shuffle = true, IReadOnlyDictionary<int, double>? classWeight = null, Tensor? sampleWeight = null, int initialEpoch = 0,
         CancellationToken cancellationToken = default)
     {
-        var (_, loss) = RequireCompiled(nameof(Fit));
+        using var gate = _trainingGate.Enter(Name, nameof(Fit));
+        var (optimizer, loss) = RequireCompiled(nameof(Fit));
         RequirePositive(batchSize, nameof(batchSize));
         RequireFitArguments(verbose, epochs, initialEpoch);
         if (!(validationSplit >= 0 && validationSplit < 1))
@@ -142,6 +148,8 @@ public sealed partial class Sequential
         if (classWeight is not null)
             trainData = WithClassWeights(trainData, classWeight);
         BuildFor(all.X);
+        if (Distributed(Distribution.Current) is { } distribution)
+            return FitDistributed(distribution, trainData, validation, batchSize, epochs, initialEpoch, verbose, callbacks, shuffle, optimizer, loss, cancellationToken);
         using var train = new EpochIterator(new ArrayAdapter(trainData, batchSize, shuffle), null, 0, 1);
         using var val = validation is null ? null : new EpochIterator(new ArrayAdapter(validation, batchSize, false), null, 0, 1);
         return RunFit(train, val, epochs, initialEpoch, verbose, callbacks, null, cancellationToken);
@@ -249,6 +257,7 @@ public sealed partial class Sequential
         int? stepsPerEpoch, int? validationSteps, IReadOnlyDictionary<int, double>? classWeight, int initialEpoch, int workers, int maxQueueSize,
         CancellationToken cancellationToken)
     {
+        using var gate = _trainingGate.Enter(Name, nameof(Fit));
         RequireCompiled(nameof(Fit));
         RequireFitArguments(verbose, epochs, initialEpoch);
         RequireSteps(stepsPerEpoch, nameof(stepsPerEpoch));
@@ -291,7 +300,6 @@ public sealed partial class Sequential
         {
             for (int epoch = initialEpoch; epoch < epochs && !StopTraining; epoch++)
             {
-                train(true);
                 ResetMetrics();
                 var tracker = new LossTracker();
                 list.EpochBegin(epoch, new Dictionary<string, double>());
@@ -384,12 +392,22 @@ public sealed partial class Sequential
     public IReadOnlyDictionary<string, double> Evaluate(Tensor x, Tensor y, int batchSize = 32, int verbose = 1,
         Tensor? sampleWeight = null, IReadOnlyList<Callback>? callbacks = null, CancellationToken cancellationToken = default)
     {
+        using var gate = _trainingGate.Enter(Name, nameof(Evaluate));
         var (_, loss) = RequireCompiled(nameof(Evaluate));
         RequirePositive(batchSize, nameof(batchSize));
         RequireVerbose(verbose);
         using var scope = torch.NewDisposeScope();
         var data = PrepareData(x, y, sampleWeight, loss, "x", "y");
         BuildFor(data.X);
+        if (Distributed(Distribution.Current) is { } distribution)
+        {
+            var callbackList = DefaultCallbacks(callbacks, verbose, history: null, new Dictionary<string, object>
+            {
+                ["steps"] = data.Batches(batchSize),
+                ["verbose"] = verbose,
+            });
+            return new Dictionary<string, double>(RunEvaluation(data, batchSize, callbackList, loss, distribution));
+        }
         using var iterator = new EpochIterator(new ArrayAdapter(data, batchSize, false), null, 0, 1);
         return EvaluateOn(iterator, verbose, callbacks, loss, cancellationToken);
     }
@@ -447,6 +465,7 @@ public sealed partial class Sequential
     private IReadOnlyDictionary<string, double> EvaluateSource(DataAdapter adapter, int? steps, int verbose, IReadOnlyList<Callback>? callbacks,
         int workers, int maxQueueSize, CancellationToken cancellationToken)
     {
+        using var gate = _trainingGate.Enter(Name, nameof(Evaluate));
         var (_, loss) = RequireCompiled(nameof(Evaluate));
         RequireVerbose(verbose);
         RequireSteps(steps, nameof(steps));
@@ -481,6 +500,7 @@ public sealed partial class Sequential
     /// <exception cref="ArgumentException">The batch does not fit the model, or holds NaN or infinite values.</exception>
     public double TrainOnBatch(Tensor x, Tensor y, Tensor? sampleWeight = null, IReadOnlyDictionary<int, double>? classWeight = null)
     {
+        using var gate = _trainingGate.Enter(Name, nameof(TrainOnBatch));
         var (optimizer, loss) = RequireCompiled(nameof(TrainOnBatch));
         using var scope = torch.NewDisposeScope();
         var data = PrepareData(x, y, sampleWeight, loss, "x", "y");
@@ -489,7 +509,6 @@ public sealed partial class Sequential
         BuildFor(data.X);
         var variables = BuildOptimizer(optimizer);
         bool wasTraining = training;
-        train(true);
         try
         {
             var tracker = new LossTracker();
@@ -518,12 +537,13 @@ public sealed partial class Sequential
     /// <inheritdoc cref="TrainOnBatch(Tensor, Tensor, Tensor?, IReadOnlyDictionary{int, double}?)"/>
     public double TestOnBatch(Tensor x, Tensor y, Tensor? sampleWeight = null)
     {
+        using var gate = _trainingGate.Enter(Name, nameof(TestOnBatch));
         var (_, loss) = RequireCompiled(nameof(TestOnBatch));
         using var scope = torch.NewDisposeScope();
         var data = PrepareData(x, y, sampleWeight, loss, "x", "y");
         BuildFor(data.X);
         bool wasTraining = training;
-        eval();
+        using var mode = CallMode.Use(training: false);
         try
         {
             using var _ = torch.no_grad();
@@ -558,13 +578,17 @@ public sealed partial class Sequential
     private void TrainStep(Tensor xb, Tensor yb, Tensor? wb, Optimizer optimizer, Loss loss,
         IReadOnlyList<Parameter> variables, LossTracker tracker)
     {
-        var prediction = forward(xb);
+        Tensor prediction;
+        // Training mode for this call only (Keras's training=True); the model's flag stays as it is.
+        using (CallMode.Use(training: true))
+            prediction = forward(xb);
         var value = loss.Call(yb, prediction, wb);
         if (variables.Count > 0)
         {
             foreach (var v in variables)
                 v.grad = null;
-            value.backward();
+            // Not value.backward(): a failure inside a recurrent kernel's backward comes back with its own message.
+            BackwardFailure.Backward(value);
             optimizer.Step(variables);
         }
         tracker.Add(value.ToDouble(), xb.shape[0]);
@@ -578,7 +602,7 @@ public sealed partial class Sequential
     private Dictionary<string, double> RunEvaluation(EpochIterator data, CallbackList callbacks, Loss loss, CancellationToken cancellationToken)
     {
         bool wasTraining = training;
-        eval();
+        using var mode = CallMode.Use(training: false);
         var tracker = new LossTracker();
         try
         {
@@ -631,6 +655,166 @@ public sealed partial class Sequential
             "(the next epoch enumerates it again).", what, steps);
     }
 
+    /// <summary>Data-parallel training over several processes: every rank trains on its share of each global batch (in-memory data only).</summary>
+    private History FitDistributed(DataParallel distribution, Dataset trainData, Dataset? validation, int batchSize, int epochs, int initialEpoch, int verbose,
+        IReadOnlyList<Callback>? callbacks, bool shuffle, Optimizer optimizer, Loss loss, CancellationToken cancellationToken)
+    {
+        // As Keras: the optimizer is built for the trainable weights only, before training starts,
+        // so an optimizer built for other variables is refused before any callback runs.
+        var variables = _layers.SelectMany(l => l.TrainableWeights).ToList();
+        if (variables.Count > 0)
+            optimizer.Build(variables);
+        // Data parallel: every rank starts from rank 0's weights and optimizer state.
+        {
+            distribution.BroadcastTensors(_layers.SelectMany(l => l.Weights));
+            var state = optimizer.Variables;
+            distribution.BroadcastTensors(state);
+            optimizer.SetVariables(state);
+        }
+
+        var history = new History();
+        int steps = trainData.Batches(batchSize);
+        var list = DefaultCallbacks(callbacks, verbose, history, new Dictionary<string, object>
+        {
+            ["epochs"] = epochs,
+            ["steps"] = steps,
+            ["verbose"] = verbose,
+        });
+
+        StopTraining = false;
+        IDictionary<string, double> epochLogs = new Dictionary<string, double>();
+        list.TrainBegin(new Dictionary<string, double>());
+        for (int epoch = initialEpoch; epoch < epochs && !StopTraining; epoch++)
+        {
+            ResetMetrics();
+            var tracker = new LossTracker();
+            list.EpochBegin(epoch, new Dictionary<string, double>());
+            using (var epochScope = torch.NewDisposeScope())
+            {
+                var order = shuffle ? torch.randperm(trainData.Count) : null;
+                if (order is not null)
+                    order = distribution.BroadcastIndices(order);
+                for (int step = 0; step < steps; step++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    list.TrainBatchBegin(step, new Dictionary<string, double>());
+                    long start = (long)step * batchSize;
+                    long count = Math.Min(batchSize, trainData.Count - start);
+                    DistributedTrainStep(distribution, trainData, order, start, count, optimizer, loss, variables, tracker);
+                    list.TrainBatchEnd(step, CurrentLogs(tracker, ""));
+                    StopTraining = distribution.AnyRank(StopTraining);
+                    if (StopTraining)
+                        break;
+                }
+            }
+            epochLogs = GlobalLogs(distribution, tracker);
+            if (validation is not null)
+            {
+                var validationLogs = RunEvaluation(validation, batchSize, list, loss, distribution);
+                foreach (var (name, value) in validationLogs)
+                    epochLogs["val_" + name] = value;
+            }
+            list.EpochEnd(epoch, epochLogs);
+            StopTraining = distribution.AnyRank(StopTraining);
+        }
+        list.TrainEnd(epochLogs);
+        return history;
+    }
+
+    /// <summary>
+    /// One data-parallel step: this rank's share of the global batch forward and backward, the gradients
+    /// weighted by the share and summed over the ranks, then the same optimizer step on every rank.
+    /// </summary>
+    private void DistributedTrainStep(DataParallel distribution, Dataset data, Tensor? order, long start, long count, Optimizer optimizer, Loss loss,
+        IReadOnlyList<Parameter> variables, LossTracker tracker)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (offset, local) = distribution.Share(count);
+        Exception? failure = null;
+        double localLoss = 0;
+        (Tensor X, Tensor Y, Tensor? W) batch = default;
+        Tensor? prediction = null;
+        foreach (var v in variables)
+            v.grad = null;
+        try
+        {
+            if (local > 0)
+            {
+                batch = data.Batch(order, start + offset, local);
+                using (CallMode.Use(training: true))
+                    prediction = forward(batch.X);
+                var value = loss.Call(batch.Y, prediction, batch.W);
+                if (variables.Count > 0)
+                    BackwardFailure.Backward(value);
+                localLoss = value.ToDouble();
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            failure = e;
+        }
+        double globalLoss = distribution.AllreduceGradients(variables, localLoss, local, count, failure);
+        if (variables.Count > 0)
+            optimizer.Step(variables);
+        tracker.Add(globalLoss, count);
+        if (prediction is null)
+            return;
+        using var _ = torch.no_grad();
+        var detached = prediction.detach();
+        foreach (var metric in _metrics)
+            metric.UpdateState(batch.Y!, detached, batch.W);
+    }
+
+    /// <summary>The distribution when it spans several processes, else null (a world of one trains as if alone).</summary>
+    private static DataParallel? Distributed(DataParallel? distribution) => distribution is { WorldSize: > 1 } ? distribution : null;
+
+    /// <summary>Logs over all ranks: the metrics' totals summed into rank 0's, then rank 0's logs everywhere.</summary>
+    private Dictionary<string, double> GlobalLogs(DataParallel? distribution, LossTracker tracker, double[]? lossTotals = null)
+    {
+        if (distribution is null)
+            return CurrentLogs(tracker, "");
+        var totals = lossTotals ?? [0, 0];
+        distribution.ReduceTotals(totals, _metrics);
+        if (lossTotals is not null)
+            tracker.Set(totals[0], totals[1]);
+        return distribution.BroadcastLogs(CurrentLogs(tracker, ""));
+    }
+
+    /// <summary>The evaluation loop shared by <see cref="Evaluate(Tensor, Tensor, int, int, Tensor?, IReadOnlyList{Callback}?, CancellationToken)"/> and Fit's validation.</summary>
+    private Dictionary<string, double> RunEvaluation(Dataset data, int batchSize, CallbackList callbacks, Loss loss, DataParallel? distribution = null)
+    {
+        // Inference mode for these calls only: the model's flag stays as it is (another thread may be predicting).
+        using var mode = CallMode.Use(training: false);
+        ResetMetrics();
+        var tracker = new LossTracker();
+        callbacks.TestBegin(new Dictionary<string, double>());
+        int steps = data.Batches(batchSize);
+        using var _ = torch.no_grad();
+        for (int step = 0; step < steps; step++)
+        {
+            callbacks.TestBatchBegin(step, new Dictionary<string, double>());
+            using (var scope = torch.NewDisposeScope())
+            {
+                long start = (long)step * batchSize;
+                long count = Math.Min(batchSize, data.Count - start);
+                if (distribution is not null)
+                    (start, count) = (start + distribution.Share(count).Start, distribution.Share(count).Count);
+                if (count > 0)
+                {
+                    var (xb, yb, wb) = data.Batch(null, start, count);
+                    var prediction = forward(xb);
+                    tracker.Add(loss.Call(yb, prediction, wb).ToDouble(), count);
+                    foreach (var metric in _metrics)
+                        metric.UpdateState(yb, prediction, wb);
+                }
+            }
+            callbacks.TestBatchEnd(step, CurrentLogs(tracker, ""));
+        }
+        var logs = distribution is null ? CurrentLogs(tracker, "") : GlobalLogs(distribution, tracker, tracker.Totals());
+        callbacks.TestEnd(logs);
+        return logs;
+    }
+
     private Dictionary<string, double> CurrentLogs(LossTracker tracker, string prefix)
     {
         var logs = new Dictionary<string, double>(StringComparer.Ordinal) { [prefix + "loss"] = tracker.Result };
@@ -649,11 +833,13 @@ public sealed partial class Sequential
     private CallbackList DefaultCallbacks(IReadOnlyList<Callback>? callbacks, int verbose, History? history, Dictionary<string, object> parameters)
     {
         var all = new List<Callback>();
-        if (verbose > 0 && callbacks?.OfType<ProgbarLogger>().Any() != true)
+        // Data parallel: rank 0 alone shows progress and writes files; the others keep the callbacks that decide.
+        bool chief = Distribution.Current is not { WorldSize: > 1, IsChief: false };
+        if (verbose > 0 && chief && callbacks?.OfType<ProgbarLogger>().Any() != true)
             all.Add(new ProgbarLogger());
         if (callbacks is not null)
-            all.AddRange(callbacks.Where(c => c is not null));
-        if (LoggerFactory is not null)
+            all.AddRange(callbacks.Where(c => c is not null && (chief || !WritesFiles(c))));
+        if (LoggerFactory is not null && chief)
             all.Add(new TrainingLog(LoggerFactory.CreateLogger("SeqSharp.Sequential")));
         if (history is not null)
             all.Add(history);
@@ -661,6 +847,9 @@ public sealed partial class Sequential
         list.Configure(this, parameters);
         return list;
     }
+
+    /// <summary>Callbacks that show progress or write files: on rank 0 only in data-parallel training.</summary>
+    private static bool WritesFiles(Callback callback) => callback is ProgbarLogger or ModelCheckpoint or CSVLogger or TensorBoard;
 
     private (Optimizer Optimizer, Loss Loss) RequireCompiled(string method)
     {
@@ -719,5 +908,14 @@ public sealed partial class Sequential
         }
 
         public double Result => _count == 0 ? double.NaN : _sum / _count;
+
+        /// <summary>(loss · count, count) so far, for summing over ranks.</summary>
+        public double[] Totals() => [_sum, _count];
+
+        public void Set(double sum, double count)
+        {
+            _sum = sum;
+            _count = (long)count;
+        }
     }
 }

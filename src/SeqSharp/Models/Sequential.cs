@@ -292,9 +292,9 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
         if (iterator.Steps is int known)
             parameters["steps"] = known;
         var list = DefaultCallbacks(callbacks, verbose, history: null, parameters);
-        bool wasTraining = training;
-        eval();
-        try
+        // Inference mode for these calls only, never by switching the model's shared flag: a Predict
+        // during a Fit on another thread must neither see dropout nor turn it off for the Fit.
+        using (CallMode.Use(training: false))
         {
             using var outer = torch.NewDisposeScope();
             using var _ = torch.no_grad();
@@ -337,10 +337,6 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
             var result = parts.Count == 1 ? parts[0].contiguous() : torch.cat(parts, 0);
             list.PredictEnd(new Dictionary<string, double>());
             return result.MoveToOuterDisposeScope();
-        }
-        finally
-        {
-            train(wasTraining);
         }
     }
 
