@@ -301,7 +301,10 @@ public sealed partial class Sequential
     {
         var logs = new Dictionary<string, double>(StringComparer.Ordinal) { [prefix + "loss"] = tracker.Result };
         foreach (var metric in _metrics)
-            logs[prefix + metric.Name] = metric.Result();
+        {
+            foreach (var (key, value) in metric.LogEntries())
+                logs[prefix + key] = value;
+        }
         return logs;
     }
 
