@@ -245,13 +245,14 @@ public sealed partial class Sequential
         using var scope = torch.NewDisposeScope();
         var (xb, yb, wb) = data.Batch(order, start, count);
         var prediction = forward(xb);
-        var value = loss.Call(yb, prediction, wb);
+        var value = WithRegularization(loss.Call(yb, prediction, wb));
         if (variables.Count > 0)
         {
             foreach (var v in variables)
                 v.grad = null;
             value.backward();
             optimizer.Step(variables);
+            ApplyConstraints();
         }
         tracker.Add(value.ToDouble(), count);
         using var _ = torch.no_grad();
@@ -281,7 +282,7 @@ public sealed partial class Sequential
                     long count = Math.Min(batchSize, data.Count - start);
                     var (xb, yb, wb) = data.Batch(null, start, count);
                     var prediction = forward(xb);
-                    tracker.Add(loss.Call(yb, prediction, wb).ToDouble(), count);
+                    tracker.Add(WithRegularization(loss.Call(yb, prediction, wb)).ToDouble(), count);
                     foreach (var metric in _metrics)
                         metric.UpdateState(yb, prediction, wb);
                 }

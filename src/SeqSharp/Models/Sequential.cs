@@ -125,6 +125,7 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
     {
         // Each layer's output mask goes to the next layer, as in Keras.
         Tensor? mask = null;
+        ClearActivityPenalties();
         foreach (var layer in _layers)
             (x, mask) = layer.CallWithMask(x, mask);
         return x;

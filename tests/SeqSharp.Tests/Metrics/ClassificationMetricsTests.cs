@@ -171,10 +171,10 @@ public class ClassificationMetricsTests
         var weighted = new F1Score(average: "weighted", threshold: 0.5);
         weighted.UpdateState(T(y, 3, 3), T(p, 3, 3));
         Assert.Equal((3 * 0.5 + 2 * 0.8 + 2.0 / 3) / 6, weighted.Result(), 5);
-        // Micro: TP 4, FP 3, FN 2: P 4/7, R 4/6, F1 = 2PR / (P + R) = 8/13.
+        // Micro: TP 1 + 2 + 1 = 4, FP 0 + 1 + 1 = 2, FN 2 + 0 + 0 = 2: P = R = 4/6, F1 = 2/3.
         var micro = new F1Score(average: "micro", threshold: 0.5);
         micro.UpdateState(T(y, 3, 3), T(p, 3, 3));
-        Assert.Equal(8.0 / 13, micro.Result(), 5);
+        Assert.Equal(2.0 / 3, micro.Result(), 5);
     }
 
     [Fact]
