@@ -14,8 +14,9 @@ namespace SeqSharp.Layers;
 /// </summary>
 /// <remarks>
 /// <para>A new layer is in inference mode (<c>eval()</c>), as a Keras layer called outside
-/// <c>fit()</c> is: call <c>train()</c> to make dropout-like layers act. <c>Sequential.Fit</c>
-/// switches the model to training mode and back.</para>
+/// <c>fit()</c> is: call <c>train()</c> to make dropout-like layers act. <c>Sequential.Fit</c> runs
+/// its own forward passes in training mode, and <c>Evaluate</c> / <c>Predict</c> theirs in inference
+/// mode, without changing the flag (see <see cref="training"/>).</para>
 /// <para>Shapes given to <see cref="Build"/> and <see cref="ComputeOutputShape"/> leave out the batch
 /// axis: an LSTM fed <c>(batch, 10, 1)</c> is built with <c>[10, 1]</c>. A layer builds itself on
 /// its first <see cref="Call"/> if nothing built it before.</para>
@@ -74,9 +75,6 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
     /// </summary>
     public Regularizer? ActivityRegularizer { get; set; }
 
-    /// <summary>The activity penalty of the last call of this layer inside a model's forward pass, or null.</summary>
-    internal Tensor? ActivityPenalty { get; set; }
-
     /// <summary>
     /// The weights this layer can regularize or constrain, by the prefix of their config keys
     /// (<c>"kernel"</c> for <c>kernel_regularizer</c> and <c>kernel_constraint</c>) and their weight
@@ -131,6 +129,19 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
 
     /// <summary>The element type of the weights and outputs.</summary>
     public ScalarType DType { get; }
+
+    /// <summary>
+    /// Whether the current call runs in training mode (Keras's <c>training</c> argument): the mode
+    /// <c>Fit</c> (training), <c>Evaluate</c> and <c>Predict</c> (inference) set for their own calls on
+    /// the calling thread, else the module's flag (<c>train()</c> / <c>eval()</c>).
+    /// </summary>
+    /// <remarks>
+    /// Layers that act only in training (dropout, noise, batch statistics) read this. The flag of
+    /// <c>train()</c>/<c>eval()</c> is shared by every thread using the model, so <c>Fit</c>,
+    /// <c>Evaluate</c> and <c>Predict</c> never switch it: a <c>Predict</c> on one thread never sees
+    /// dropout from a <c>Fit</c> on another, and leaves the flag as it found it.
+    /// </remarks>
+    public override bool training => CallMode.Current ?? base.training;
 
     /// <summary>Whether the weights exist.</summary>
     public bool Built { get; private set; }
@@ -275,11 +286,11 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
     {
         var input = PrepareInput(x, ref mask);
         var output = mask is null ? forward(input) : ForwardMasked(input, mask);
-        if (ActivityRegularizer is { } activity)
+        if (ActivityRegularizer is { } activity && ActivityPenalties.Collecting)
         {
             // As Keras: the penalty of the output, divided by the batch size.
             var penalty = activity.Compute(output);
-            ActivityPenalty = output.dim() > 0 && output.shape[0] > 0 ? penalty / output.shape[0] : penalty;
+            ActivityPenalties.Add(output.dim() > 0 && output.shape[0] > 0 ? penalty / output.shape[0] : penalty);
         }
         return (output, ComputeMask(x, mask));
     }

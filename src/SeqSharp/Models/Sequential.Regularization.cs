@@ -7,9 +7,9 @@ namespace SeqSharp;
 public sealed partial class Sequential
 {
     /// <summary>
-    /// The regularization penalties Keras 3 adds to the compiled loss (its <c>model.losses</c>): each
-    /// trainable weight's regularizer, and the activity penalties of the last forward pass. Zero
-    /// (a scalar) when the model has none.
+    /// The weight penalties Keras 3 adds to the compiled loss (part of its <c>model.losses</c>): each
+    /// trainable weight's regularizer, summed. Zero (a scalar) when the model has none. Training and
+    /// evaluation steps add the activity penalties of their batch to this.
     /// </summary>
     /// <returns>A differentiable scalar, float32 unless the model's weights are float64.</returns>
     public Tensor RegularizationLoss()
@@ -25,18 +25,19 @@ public sealed partial class Sequential
                 var penalty = regularizer.Compute(weight);
                 total = total is null ? penalty : total + penalty.to_type(total.dtype);
             }
-            if (layer.ActivityPenalty is { } activity)
-                total = total is null ? activity : total + activity.to_type(total.dtype);
         }
         return total ?? torch.zeros([], dtype: _layers.Count > 0 ? _layers[0].DType : ScalarType.Float32);
     }
 
     /// <summary>The compiled loss plus the penalties, as Keras's <c>compute_loss</c> adds them.</summary>
-    private Tensor WithRegularization(Tensor loss)
+    private Tensor WithRegularization(Tensor loss, Regularizers.ActivityPenalties activity)
     {
         if (!HasRegularization())
             return loss;
-        return loss + RegularizationLoss().to_type(loss.dtype);
+        var total = loss + RegularizationLoss().to_type(loss.dtype);
+        foreach (var penalty in activity.Penalties)
+            total = total + penalty.to_type(loss.dtype);
+        return total;
     }
 
     private bool HasRegularization() =>
@@ -55,12 +56,6 @@ public sealed partial class Sequential
                     weight.copy_(constraint.Apply(weight));
             }
         }
-    }
-
-    private void ClearActivityPenalties()
-    {
-        foreach (var layer in AllLayers())
-            layer.ActivityPenalty = null;
     }
 
     /// <summary>The model's layers and, recursively, the layers they wrap.</summary>
