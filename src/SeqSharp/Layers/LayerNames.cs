@@ -19,6 +19,24 @@ internal static partial class LayerNames
         }
     }
 
+    /// <summary>A copy of the counters, for <see cref="Restore"/>.</summary>
+    public static Dictionary<string, int> Save()
+    {
+        lock (Counts)
+            return new Dictionary<string, int>(Counts, StringComparer.Ordinal);
+    }
+
+    /// <summary>Puts back counters saved by <see cref="Save"/>.</summary>
+    public static void Restore(Dictionary<string, int> saved)
+    {
+        lock (Counts)
+        {
+            Counts.Clear();
+            foreach (var (name, count) in saved)
+                Counts[name] = count;
+        }
+    }
+
     public static void Reset()
     {
         lock (Counts)
