@@ -213,7 +213,7 @@ public class LoadWeightsTests
     private static byte[] Corrupt(byte[] bytes)
     {
         var copy = (byte[])bytes.Clone();
-        for (int i = 96; i < copy.Length; i++)
+        for (int i = 512 + 96; i < copy.Length; i++)   // past the user block and the superblock
             copy[i] = (byte)(i * 31 + 7);
         return copy;
     }
