@@ -305,8 +305,8 @@ public class UntrustedFileTests(ITestOutputHelper output)
         var e = Assert.Throws<InvalidDataException>(() => Sequential.Load(path));
 
         Assert.Contains("lambda.keras", e.Message);
-        Assert.Contains("layer 'square' (Lambda) holds a Python lambda serialized as bytecode", e.Message);
-        Assert.Contains("never runs code from a model file", e.Message);
+        Assert.Contains("Lambda layer 'square' holds its function as Python bytecode", e.Message);
+        Assert.Contains("never runs", e.Message);
     }
 
     [Fact]
@@ -326,7 +326,28 @@ public class UntrustedFileTests(ITestOutputHelper output)
 
         var e = Assert.Throws<InvalidDataException>(() => Sequential.Load(path));
 
-        Assert.Contains("layer 'lambda_1' (Lambda) holds a Python lambda serialized as bytecode", e.Message);
+        Assert.Contains("Lambda layer 'lambda_1' holds its function as Python bytecode", e.Message);
+    }
+
+    [Fact]
+    public void Load_LambdaOutputShapeAsPythonBytecode_RefusedNamingTheLayer()
+    {
+        // tf.keras 2 also serializes a lambda given as output_shape; the scan of the whole config refuses it.
+        using var folder = new TempFolder();
+        var path = EditedConfig(folder, Saved(folder), "shape.keras", config =>
+        {
+            var lambda = JsonNode.Parse("""
+                {"class_name": "Lambda",
+                 "config": {"name": "lambda_2", "trainable": true, "function": "times400", "function_type": "function", "module": "__main__",
+                            "output_shape": ["4wEAAAAAAAAAAAAAAAEAAAACAAAAQwAAAHMIAAAAfABkARQAUwCpAk4=", null, null], "output_shape_type": "lambda", "arguments": {}}}
+                """)!;
+            config["config"]!["layers"]!.AsArray().Insert(2, lambda);
+            return config;
+        });
+
+        var e = Assert.Throws<InvalidDataException>(() => Sequential.Load(path));
+
+        Assert.Contains("layer 'lambda_2' (Lambda) holds a Python lambda serialized as bytecode", e.Message);
     }
 
     [Fact]
