@@ -18,21 +18,19 @@ internal static class DeclaredWeights
     /// <summary>Whether weights created on this thread are placeholders.</summary>
     public static bool Active => t_active;
 
-    /// <summary>Runs <paramref name="build"/> with placeholder weights; automatic layer names drawn meanwhile are given back.</summary>
+    /// <summary>Runs <paramref name="build"/> with placeholder weights; automatic layer names drawn meanwhile come from a private copy of the counters (<see cref="LayerNames.Aside{T}"/>).</summary>
     public static T Build<T>(Func<T> build)
     {
         if (t_active)
             return build();
-        var names = LayerNames.Save();
         t_active = true;
         try
         {
-            return build();
+            return LayerNames.Aside(build);
         }
         finally
         {
             t_active = false;
-            LayerNames.Restore(names);
         }
     }
 

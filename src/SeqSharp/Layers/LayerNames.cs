@@ -11,6 +11,12 @@ internal static partial class LayerNames
     public static string Next(string className)
     {
         string baseName = ToSnakeCase(className);
+        if (t_aside is { } aside)
+        {
+            aside.TryGetValue(baseName, out int drawn);
+            aside[baseName] = drawn + 1;
+            return drawn == 0 ? baseName : $"{baseName}_{drawn}";
+        }
         lock (Counts)
         {
             Counts.TryGetValue(baseName, out int count);
@@ -19,23 +25,28 @@ internal static partial class LayerNames
         }
     }
 
-    /// <summary>A copy of the counters, for <see cref="Restore"/>.</summary>
-    public static Dictionary<string, int> Save()
+    /// <summary>
+    /// Runs <paramref name="action"/> with this thread drawing names from a private copy of the counters,
+    /// so that names drawn meanwhile are not taken from other threads or from later models.
+    /// </summary>
+    public static T Aside<T>(Func<T> action)
     {
+        if (t_aside is not null)
+            return action();
         lock (Counts)
-            return new Dictionary<string, int>(Counts, StringComparer.Ordinal);
-    }
-
-    /// <summary>Puts back counters saved by <see cref="Save"/>.</summary>
-    public static void Restore(Dictionary<string, int> saved)
-    {
-        lock (Counts)
+            t_aside = new Dictionary<string, int>(Counts, StringComparer.Ordinal);
+        try
         {
-            Counts.Clear();
-            foreach (var (name, count) in saved)
-                Counts[name] = count;
+            return action();
+        }
+        finally
+        {
+            t_aside = null;
         }
     }
+
+    [ThreadStatic]
+    private static Dictionary<string, int>? t_aside;
 
     public static void Reset()
     {
