@@ -50,6 +50,6 @@ public class DeclaredWeightsTests
     {
         using var dense = new Dense(3);
         dense.Build([2]);
-        Assert.Equal([1, 3], dense.Weights[0].stride());
+        Assert.Equal([3, 1], dense.Weights[0].stride());   // a real (2, 3) kernel
     }
 }
