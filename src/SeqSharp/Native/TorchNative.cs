@@ -114,12 +114,34 @@ public static class TorchNative
 
         try
         {
-            ElfVersionInfo.MarkNeedWeak(path, CppRuntime, MissingVersion);
+            ReplaceWithPatchedCopy(path);
             return path;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return RedirectToPatchedCopy(path);
+        }
+    }
+
+    /// <summary>
+    /// Patches a copy next to <paramref name="path"/> and renames it over the original. The original
+    /// file's bytes are never written: where a build made <paramref name="path"/> a hard link to the
+    /// NuGet cache's copy (CreateHardLinksForCopyLocalIfPossible), the cache keeps its file and only this
+    /// folder gets the patched one.
+    /// </summary>
+    internal static void ReplaceWithPatchedCopy(string path)
+    {
+        string staging = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            File.Copy(path, staging, overwrite: true);
+            ElfVersionInfo.MarkNeedWeak(staging, CppRuntime, MissingVersion);
+            File.Move(staging, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(staging))
+                File.Delete(staging);
         }
     }
 
