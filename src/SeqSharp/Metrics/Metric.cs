@@ -85,6 +85,33 @@ public abstract class Metric
     /// <exception cref="ArgumentException">Unknown name; the message lists the valid ones.</exception>
     public static Metric Get(string name) => MetricRegistry.Get(name);
 
+    /// <summary>
+    /// A named metric from a function of <c>(y_true, y_pred)</c> that returns per-sample values: their
+    /// running mean over everything seen since the last reset (Keras wraps a metric function given
+    /// to <c>compile</c> in <c>MeanMetricWrapper</c> the same way). Logged under <paramref name="name"/>.
+    /// </summary>
+    /// <remarks>
+    /// <see cref="Sequential.Save"/> writes the metric as Keras writes a Python function, by its name,
+    /// so the file loads here with <c>customObjects</c> (or <see cref="CustomObjects.Register"/>) and in
+    /// Keras with <c>custom_objects={name: fn}</c>.
+    /// </remarks>
+    /// <param name="name">The name the file and the logs use.</param>
+    /// <param name="fn">Per-sample values from <c>(y_true, y_pred)</c>.</param>
+    /// <returns>A new metric with an empty state.</returns>
+    /// <exception cref="ArgumentException">An empty name.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="fn"/> is null.</exception>
+    /// <example>
+    /// <code>
+    /// var maxError = Metric.FromFunction("max_error", (t, p) => (t - p).abs().amax([-1L]));
+    /// model.Compile(optimizer: "adam", loss: "mse", metrics: [maxError]);
+    /// </code>
+    /// </example>
+    public static Metric FromFunction(string name, Func<Tensor, Tensor, Tensor> fn)
+    {
+        ArgumentNullException.ThrowIfNull(fn);
+        return new MeanMetricWrapper(fn, name) { SavedByName = true };
+    }
+
     /// <summary>Converts a Keras metric name (see <see cref="Get"/>).</summary>
     public static implicit operator Metric(string name) => Get(name);
 
