@@ -25,6 +25,11 @@ public sealed partial class Sequential
     /// shuffles and drops out exactly as an uninterrupted run would.</para>
     /// <para>The optimizer state of legacy <c>.h5</c> files (Keras 2's own variable order) is not
     /// restored: a warning says so and training starts with a fresh optimizer state.</para>
+    /// <para>A legacy <c>.h5</c> file written by Keras 1 or 2 (its <c>keras_version</c>) is read with
+    /// Keras 2's definitions, so the model predicts what it predicted there: its <c>hard_sigmoid</c> is
+    /// clip(0.2x + 0.5, 0, 1) (<c>"hard_sigmoid_keras2"</c>; Keras 3's is x/6 + 0.5 clipped), and a GRU
+    /// without <c>reset_after</c> has <c>resetAfter: false</c>. Strings may be of any kind h5py
+    /// writes (fixed or variable length, ASCII or UTF-8).</para>
     /// </remarks>
     /// <param name="path">A <c>.keras</c> or <c>.h5</c> (<c>.hdf5</c>) file.</param>
     /// <param name="compile">
