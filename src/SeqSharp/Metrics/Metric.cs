@@ -56,6 +56,18 @@ public abstract class Metric
     /// <summary>Forgets everything seen so far.</summary>
     public abstract void ResetState();
 
+    /// <summary>
+    /// The running statistic as numbers that add up over several processes (Keras's metric variables,
+    /// whose aggregation is a sum), for data-parallel training; null when the metric has none yet or
+    /// cannot be summed (its result is then rank 0's own).
+    /// </summary>
+    protected internal virtual double[]? SummableState() => null;
+
+    /// <summary>Replaces the running statistic with <paramref name="state"/>, summed over processes (see <see cref="SummableState"/>).</summary>
+    /// <exception cref="NotSupportedException">The metric has no summable state.</exception>
+    protected internal virtual void LoadSummableState(double[] state) =>
+        throw new NotSupportedException($"Metric '{Name}' ({ClassName}) has no running totals that can be summed over processes.");
+
     /// <summary>The constructor arguments by their Keras names: <c>name</c> and the metric's own.</summary>
     public virtual Dictionary<string, object?> GetConfig() => new() { ["name"] = Name };
 
