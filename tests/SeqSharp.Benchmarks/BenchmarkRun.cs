@@ -33,15 +33,33 @@ internal sealed class BenchmarkRun(BenchOptions options)
                 manual_seed(1);
                 var ours = Models.Ours(cell, shape);
                 var native = Models.Native(cell, ours);
+                var check = BaselineCheck.Run(cell, ours, native, shape);
+                Console.WriteLine($"check {shape.Name} {cell}: {check}");
+                if (check.OursInference > BaselineCheck.Tolerance || check.OursTraining > BaselineCheck.Tolerance)
+                    throw new InvalidOperationException($"Our {cell} layer is wrong on {shape.Name} ({check}): nothing to time.");
+                if (!check.AllRight)
+                    _notes.Add($"{shape.Name} {cell}: a native baseline is WRONG on this CPU ({check}); its rows are labelled.");
                 var train = Timing.Compare(
                     Workloads.TrainStep(ours, ours.Weights, shape),
                     Workloads.TrainStep(native, native.parameters(), shape), rounds);
-                Add(new Row("train step", shape.Name, cell, train.Ours * 1e3, train.Baseline * 1e3, train.Ratio, TrainTarget(shape.Name), "ms"));
+                Add(new Row("train step", shape.Name, cell, train.Ours * 1e3, train.Baseline * 1e3, train.Ratio, TrainTarget(shape.Name), "ms",
+                    $"native, checked: {check.NativeLabel(training: true)}"));
                 int gates = cell switch { "lstm" => 4, "gru" => 3, _ => 1 };
                 _rates.Add((shape.Name, cell, shape.TrainingFlops(gates), train.Ours, train.Baseline));
 
                 var infer = Timing.Compare(Workloads.OursPredict(ours, shape), Workloads.NativePredict(native, shape), rounds);
-                Add(new Row("inference", shape.Name, cell, infer.Ours * 1e3, infer.Baseline * 1e3, infer.Ratio, 0.9, "ms"));
+                Add(new Row("inference", shape.Name, cell, infer.Ours * 1e3, infer.Baseline * 1e3, infer.Ratio,
+                    check.NativeInferenceRight ? 0.9 : null, "ms", $"native, checked: {check.NativeLabel(training: false)}"));
+
+                // Only LSTMs go to oneDNN's RNN primitive; a capped child gives a native figure that is right on every CPU.
+                if (cell == "lstm" || !check.NativeInferenceRight)
+                {
+                    var capped = ChildProcesses.Run(options, new Dictionary<string, string> { ["ONEDNN_MAX_CPU_ISA"] = "AVX2" },
+                        "infer", shape.Name, cell, rounds.ToString(invariant)).Select(v => double.Parse(v, invariant)).ToArray();
+                    bool right = capped[4] <= BaselineCheck.Tolerance;
+                    Add(new Row("inference vs AVX2 native", shape.Name, cell, capped[0] * 1e3, capped[1] * 1e3, capped[2], right ? 0.9 : null, "ms",
+                        string.Create(invariant, $"native in a child with ONEDNN_MAX_CPU_ISA=AVX2, checked: {capped[4]:E1} vs float64{(right ? "" : ", WRONG")}")));
+                }
             }
 
             if (options.Cells.Contains("lstm"))
@@ -105,7 +123,7 @@ internal sealed class BenchmarkRun(BenchOptions options)
     {
         _rows.Add(row);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{row.Measurement,-24} {row.Shape,-5} {row.Cell,-5} ours {row.Ours,10:F3} {row.Unit}  {row.BaselineName.Split(',')[0],-12} {row.Baseline,10:F3} {row.Unit}  ratio {row.Ratio,5:F2}{(row.Target is double t ? $"  target <= {t:F2} {(row.Ratio <= t ? "met" : "MISSED")}" : "")}"));
+            $"{row.Measurement,-24} {row.Shape,-5} {row.Cell,-5} ours {row.Ours,10:F3} {row.Unit}  {row.BaselineName.Split(',')[0],-12} {row.Baseline,10:F3} {row.Unit}  ratio {row.Ratio,5:F2}{(row.Target is double t ? $"  target <= {t:F2} {(row.Ratio <= t ? "met" : "MISSED")}" : "")}{(row.BaselineName.Contains("WRONG") ? "  BASELINE WRONG" : "")}"));
     }
 
     private static string MachineLine()
@@ -113,7 +131,11 @@ internal sealed class BenchmarkRun(BenchOptions options)
         string cpu = File.Exists("/proc/cpuinfo")
             ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "?"
             : RuntimeInformation.ProcessArchitecture.ToString();
-        return $"Machine: {cpu}, {Environment.ProcessorCount} cores, TorchSharp threads {get_num_threads()}, {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC";
+        string avx512 = File.Exists("/proc/cpuinfo")
+            ? string.Join(" ", (File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal)) ?? "")
+                .Split(' ').Where(f => f.StartsWith("avx512", StringComparison.Ordinal)).Distinct().Order())
+            : "";
+        return $"Machine: {cpu}, AVX-512 flags: {(avx512.Length == 0 ? "none" : avx512)}; {Environment.ProcessorCount} cores, TorchSharp threads {get_num_threads()}, {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC";
     }
 
     private void WriteReport(double rooflineStart, double rooflineEnd)
@@ -130,11 +152,13 @@ internal sealed class BenchmarkRun(BenchOptions options)
         md.Append("# Latest benchmark run\n\n").Append(MachineLine()).Append("\n\n");
         md.Append(string.Create(invariant,
             $"Roofline: float32 2048³ matrix product {rooflineStart:F1} GFLOP/s at the start of the run, {rooflineEnd:F1} GFLOP/s at the end (percentages below use the higher).\n\n"));
-        md.Append("| measurement | shape | cell | ours | baseline | ratio ours/baseline | target | |\n|---|---|---|---:|---:|---:|---:|---|\n");
+        md.Append("| measurement | shape | cell | ours | baseline | ratio ours/baseline | target | | baseline and its check |\n|---|---|---|---:|---:|---:|---:|---|---|\n");
         foreach (var r in _rows)
             md.Append(string.Create(invariant,
-                $"| {r.Measurement} | {r.Shape} | {r.Cell} | {r.Ours:F3} {r.Unit} | {r.Baseline:F3} {r.Unit} | {r.Ratio:F2} | {(r.Target is double t ? $"≤ {t:F2}" : "")} | {(r.Target is double u ? (r.Ratio <= u ? "met" : "**missed**") : "")} |\n"));
+                $"| {r.Measurement} | {r.Shape} | {r.Cell} | {r.Ours:F3} {r.Unit} | {r.Baseline:F3} {r.Unit} | {r.Ratio:F2} | {(r.Target is double t ? $"≤ {t:F2}" : "")} | {(r.Target is double u ? (r.Ratio <= u ? "met" : "**missed**") : "")} | {(r.BaselineName.Contains("WRONG") ? "**" + r.BaselineName + "**" : r.BaselineName)} |\n"));
         md.Append("\nBaselines: `native` is LibTorch's `nn.LSTM` / `nn.RNN` (batch first) with the same weights, same threads and `torch.optim.Adam` for both; ");
+        md.Append("before timing, ours and native are checked against the same module in float64 (max |diff| above 1e-4 = WRONG, and a wrong baseline gets no target); ");
+        md.Append("`inference vs AVX2 native` times the same comparison in a child process whose oneDNN is capped at AVX2 (`ONEDNN_MAX_CPU_ISA=AVX2`), a native baseline that is right on every CPU; ");
         md.Append("Fit rows compare one step of `Fit` with a hand-written TorchSharp loop (nn.LSTM + nn.Linear + torch Adam) and with a hand-written loop around our own layers, loss and optimizer.\n\n");
         foreach (var note in _notes)
             md.Append("- ").Append(note).Append('\n');

@@ -9,7 +9,8 @@ namespace SeqSharp.Benchmarks;
 /// Memory is measured in fresh child processes (peak resident size only grows within a process):
 /// <c>--child memory SHAPE CELL ours|native</c> and <c>--child flat STEPS</c>. Diagnostics:
 /// <c>--child gemm</c> (per-step product sizes, one thread vs all) and <c>--child profile SHAPE CELL</c>
-/// (the kernels' threading variants against native, interleaved).
+/// (the kernels' threading variants against native, interleaved). <c>--child infer SHAPE CELL ROUNDS</c>
+/// times inference against native in a process started with oneDNN capped at AVX2.
 /// </summary>
 internal static class ChildProcesses
 {
@@ -28,6 +29,9 @@ internal static class ChildProcesses
                 return;
             case "cells":
                 CellProbe.Run();
+                return;
+            case "infer":
+                Inference(Shape.Get(args[1]), args[2], int.Parse(args[3], CultureInfo.InvariantCulture));
                 return;
             case "flat":
                 FlatMemory(int.Parse(args[1], CultureInfo.InvariantCulture));
@@ -50,6 +54,21 @@ internal static class ChildProcesses
         for (int k = 0; k < 5; k++)
             step();
         Console.WriteLine($"RESULT {ProcessMemory.Peak() - baseline} {baseline}");
+    }
+
+    /// <summary>
+    /// Inference, ours against native, after checking both against float64: in a child so that the
+    /// parent can set <c>ONEDNN_MAX_CPU_ISA</c>, which oneDNN reads once when it starts.
+    /// </summary>
+    private static void Inference(Shape shape, string cell, int rounds)
+    {
+        manual_seed(1);
+        var ours = Models.Ours(cell, shape);
+        var native = Models.Native(cell, ours);
+        var check = BaselineCheck.Run(cell, ours, native, shape);
+        var infer = Timing.Compare(Workloads.OursPredict(ours, shape), Workloads.NativePredict(native, shape), rounds);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"RESULT {infer.Ours:R} {infer.Baseline:R} {infer.Ratio:R} {check.OursInference:R} {check.NativeInference:R}"));
     }
 
     /// <summary>Our Fit on shape S for many steps, with resident memory sampled every 1000 batches.</summary>
@@ -80,7 +99,10 @@ internal static class ChildProcesses
     }
 
     /// <summary>Runs this program as a child with the given task and returns the numbers after RESULT.</summary>
-    public static string[] Run(BenchOptions options, params string[] task)
+    public static string[] Run(BenchOptions options, params string[] task) => Run(options, null, task);
+
+    /// <summary>As <see cref="Run(BenchOptions, string[])"/>, with extra environment variables for the child.</summary>
+    public static string[] Run(BenchOptions options, IReadOnlyDictionary<string, string>? environment, params string[] task)
     {
         var info = new ProcessStartInfo(Environment.ProcessPath!)
         {
@@ -88,6 +110,8 @@ internal static class ChildProcesses
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            info.Environment[name] = value;
         if (options.Threads is int threads)
         {
             info.ArgumentList.Add("--threads");

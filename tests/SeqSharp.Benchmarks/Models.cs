@@ -27,15 +27,18 @@ internal static class Models
     /// PyTorch's) the gate blocks go from Keras's z, r, h to PyTorch's r, z, n and the bias's two rows
     /// to bias_ih and bias_hh.
     /// </summary>
-    public static nn.Module<Tensor, Tensor> Native(string cell, Rnn ours)
+    /// <param name="cell">"lstm", "rnn" or "gru".</param>
+    /// <param name="ours">The layer whose weights the module takes.</param>
+    /// <param name="dtype">The module's dtype: float32 to time, float64 for the reference that checks both sides.</param>
+    public static nn.Module<Tensor, Tensor> Native(string cell, Rnn ours, ScalarType dtype = ScalarType.Float32)
     {
         var w = ours.Weights;
         long features = w[0].shape[0];
         nn.Module module = cell switch
         {
-            "lstm" => nn.LSTM(features, ours.Units, batchFirst: true),
-            "rnn" => nn.RNN(features, ours.Units, batchFirst: true),
-            _ => nn.GRU(features, ours.Units, batchFirst: true),
+            "lstm" => nn.LSTM(features, ours.Units, batchFirst: true, dtype: dtype),
+            "rnn" => nn.RNN(features, ours.Units, batchFirst: true, dtype: dtype),
+            _ => nn.GRU(features, ours.Units, batchFirst: true, dtype: dtype),
         };
         using (no_grad())
         {

@@ -12,10 +12,15 @@ namespace SeqSharp.Tests.TestSupport;
 /// </summary>
 internal static class NativeModules
 {
-    public static TorchSharp.Modules.LSTM Lstm(LSTM layer)
+    /// <summary>
+    /// The layer's weights in LibTorch's <c>nn.LSTM</c>, wrapped so that inference never runs oneDNN's
+    /// float32 LSTM primitive (wrong on some AVX-512 CPUs; see <see cref="ReferenceLstm"/>).
+    /// </summary>
+    public static ReferenceLstm Lstm(LSTM layer)
     {
         var w = layer.Weights;
-        var native = nn.LSTM(w[0].shape[0], layer.Units, batchFirst: true, bias: layer.Cell.UseBias, dtype: layer.DType);
+        var reference = new ReferenceLstm(layer.DType, dtype => nn.LSTM(w[0].shape[0], layer.Units, batchFirst: true, bias: layer.Cell.UseBias, dtype: dtype));
+        var native = reference.Module;
         Copy(native, "weight_ih_l0", w[0].t());
         Copy(native, "weight_hh_l0", w[1].t());
         if (layer.Cell.UseBias)
@@ -23,7 +28,7 @@ internal static class NativeModules
             Copy(native, "bias_ih_l0", w[2]);
             Copy(native, "bias_hh_l0", zeros_like(w[2]));
         }
-        return native;
+        return reference;
     }
 
     public static TorchSharp.Modules.RNN Rnn(SimpleRNN layer, NonLinearities nonLinearity = NonLinearities.Tanh)
@@ -59,11 +64,15 @@ internal static class NativeModules
         return native;
     }
 
-    /// <summary>LibTorch's bidirectional LSTM with a Bidirectional(LSTM)'s two sets of weights (the backward layer's go to the <c>_reverse</c> parameters).</summary>
-    public static TorchSharp.Modules.LSTM BidirectionalLstm(Bidirectional layer)
+    /// <summary>
+    /// LibTorch's bidirectional LSTM with a Bidirectional(LSTM)'s two sets of weights (the backward layer's go to
+    /// the <c>_reverse</c> parameters), wrapped like <see cref="Lstm"/>.
+    /// </summary>
+    public static ReferenceLstm BidirectionalLstm(Bidirectional layer)
     {
         var (forward, backward) = ((LSTM)layer.ForwardLayer, (LSTM)layer.BackwardLayer);
-        var native = nn.LSTM(forward.Weights[0].shape[0], forward.Units, batchFirst: true, bidirectional: true, dtype: layer.DType);
+        var reference = new ReferenceLstm(layer.DType, dtype => nn.LSTM(forward.Weights[0].shape[0], forward.Units, batchFirst: true, bidirectional: true, dtype: dtype));
+        var native = reference.Module;
         foreach (var (source, suffix) in new[] { (forward, ""), (backward, "_reverse") })
         {
             Copy(native, "weight_ih_l0" + suffix, source.Weights[0].t());
@@ -71,7 +80,7 @@ internal static class NativeModules
             Copy(native, "bias_ih_l0" + suffix, source.Weights[2]);
             Copy(native, "bias_hh_l0" + suffix, zeros_like(source.Weights[2]));
         }
-        return native;
+        return reference;
     }
 
     /// <summary>LibTorch's bidirectional GRU with a Bidirectional(GRU)'s two sets of weights, gate blocks reordered.</summary>
@@ -107,6 +116,8 @@ internal static class NativeModules
     }
 
     public static Tensor Grad(nn.Module module, string name) => module.get_parameter(name)!.grad!;
+
+    public static Tensor Grad(ReferenceLstm reference, string name) => Grad(reference.Module, name);
 
     private static void Copy(nn.Module module, string name, Tensor value)
     {

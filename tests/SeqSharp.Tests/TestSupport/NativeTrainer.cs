@@ -27,7 +27,7 @@ internal sealed class NativeTrainer
             {
                 case LSTM lstm:
                     var nativeLstm = NativeModules.Lstm(lstm);
-                    AddRecurrent(x => nativeLstm.call(x).Item1, lstm.ReturnSequences, nativeLstm, lstm.Cell.UseBias);
+                    AddRecurrent(x => nativeLstm.call(x).Output, lstm.ReturnSequences, nativeLstm.Module, lstm.Cell.UseBias);
                     break;
                 case SimpleRNN rnn:
                     var nativeRnn = NativeModules.Rnn(rnn);
