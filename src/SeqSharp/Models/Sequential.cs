@@ -157,6 +157,7 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
         int steps = (int)((samples + batchSize - 1) / batchSize);
         var list = DefaultCallbacks(callbacks, verbose, history: null, new Dictionary<string, object> { ["steps"] = steps, ["verbose"] = verbose });
         bool wasTraining = training;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         eval();
         try
         {
@@ -177,6 +178,7 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
             }
             var result = parts.Count == 1 ? parts[0].contiguous() : torch.cat(parts, 0);
             list.PredictEnd(new Dictionary<string, double>());
+            Training.ModelLog.Predicted(Logger, Name, samples, clock.Elapsed.TotalMilliseconds);
             return result.MoveToOuterDisposeScope();
         }
         finally

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -58,7 +59,7 @@ public static class TorchNative
     internal static void Initialize()
     {
         OpenMpPolicy.Apply();
-        _ = EnsureLoaded();
+        Log(SeqSharpLogging.LoggerFactory.CreateLogger(SeqSharpLogging.NativeCategory));
     }
 #pragma warning restore CA2255
 
@@ -67,6 +68,18 @@ public static class TorchNative
     /// returns what was found and done.
     /// </summary>
     public static NativeLoadReport EnsureLoaded() => Report.Value;
+
+    /// <summary>Logs the report: a warning when the fix failed, information when the start-up fix had to act, else debug.</summary>
+    internal static void Log(ILogger logger)
+    {
+        var report = EnsureLoaded();
+        if (report.Fix == NativeFix.Failed)
+            Training.ModelLog.NativeFixFailed(logger, report.Detail);
+        else if (report.Fix == NativeFix.Applied)
+            Training.ModelLog.NativeFixedAtStartup(logger, report.Fix, report.Detail);
+        else
+            Training.ModelLog.NativeReport(logger, report.Fix, report.Detail);
+    }
 
     private static NativeLoadReport Prepare()
     {
