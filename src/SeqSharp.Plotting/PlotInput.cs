@@ -96,6 +96,19 @@ internal static class PlotInput
         }
     }
 
+    /// <summary>Every value of a tensor, flattened in row-major order, as doubles.</summary>
+    public static double[] Flat(Tensor values) => ToDoubles(values);
+
+    /// <summary>Throws unless every value is finite.</summary>
+    public static void Finite(double[] values, string name)
+    {
+        foreach (double v in values)
+        {
+            if (!double.IsFinite(v))
+                throw new ArgumentException($"Expected finite values in '{name}'. Received: {v.ToString(CultureInfo.InvariantCulture)}.", name);
+        }
+    }
+
     public static string Shape(Tensor t) => "(" + string.Join(", ", t.shape) + ")";
 
     private static double[] ToDoubles(Tensor values)

@@ -11,7 +11,7 @@ namespace SeqSharp.Plotting;
 /// full path written and creates the folder if missing. Text uses a font embedded in this assembly, so
 /// the plots render on machines without installed fonts or a display.
 /// </summary>
-public static class Plots
+public static partial class Plots
 {
     private const int DefaultWidth = 800;
     private const int DefaultHeight = 450;

@@ -16,11 +16,12 @@ public sealed class Activation
 {
     private readonly Func<Tensor, Tensor> _apply;
 
-    internal Activation(string name, ActivationKind kind, Func<Tensor, Tensor> apply)
+    internal Activation(string name, ActivationKind kind, Func<Tensor, Tensor> apply, bool halvesLastAxis = false)
     {
         Name = name;
         Kind = kind;
         _apply = apply;
+        HalvesLastAxis = halvesLastAxis;
     }
 
     /// <summary>The Keras name, e.g. <c>"tanh"</c>.</summary>
@@ -30,6 +31,37 @@ public sealed class Activation
 
     /// <summary>Whether the fused recurrent kernels can evaluate this activation and its derivative.</summary>
     public bool IsFusable => Kind != ActivationKind.Other;
+
+    /// <summary>
+    /// Whether the activation halves the last axis (only <c>"glu"</c>, which gates one half of it
+    /// with the other); every other activation keeps the shape.
+    /// </summary>
+    public bool HalvesLastAxis { get; }
+
+    /// <summary>The output shape for an input shape: the same shape, or the last axis halved for <c>"glu"</c>.</summary>
+    /// <exception cref="ArgumentException"><c>"glu"</c> with an odd last axis.</exception>
+    public long[] ComputeOutputShape(long[] shape)
+    {
+        if (!HalvesLastAxis)
+            return shape;
+        if (shape.Length == 0 || shape[^1] % 2 != 0)
+            throw new ArgumentException(
+                $"The activation '{Name}' splits the last axis in two halves, so its size must be even. Received: shape=[{string.Join(", ", shape)}].");
+        return [.. shape[..^1], shape[^1] / 2];
+    }
+
+    /// <summary>
+    /// The activation for a recurrent cell, whose state must keep its size: every activation but
+    /// <c>"glu"</c>.
+    /// </summary>
+    internal static Activation ForRecurrent(string? name, string argument)
+    {
+        var activation = Get(name);
+        if (activation.HalvesLastAxis)
+            throw new ArgumentException(
+                $"A recurrent cell's {argument} must keep the state's size, but '{activation.Name}' halves the last axis. Received: {argument}=\"{name}\".", argument);
+        return activation;
+    }
 
     /// <summary>Applies the activation to <paramref name="x"/>; differentiable.</summary>
     public Tensor Apply(Tensor x) => _apply(x);

@@ -36,7 +36,7 @@ namespace SeqSharp.Interpretability;
 /// var importance = Attributions.PermutationImportance(model, x, y, repeats: 10, seed: 1);   // (features)
 /// </code>
 /// </example>
-public static class Attributions
+public static partial class Attributions
 {
     /// <summary>
     /// The gradient of the chosen output with respect to the input (Simonyan et al. 2014), signed:

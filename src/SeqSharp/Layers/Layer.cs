@@ -45,6 +45,23 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
         eval();
     }
 
+    /// <summary>
+    /// Sets the name, the declared input shape and the element type from a config, for the config
+    /// constructor of a user-defined layer (<c>: base(config)</c>): reads the keys the base
+    /// <see cref="GetConfig"/> writes (<c>name</c>, <c>batch_input_shape</c>, <c>dtype</c>); the layer's
+    /// own keys are the subclass's to read. <c>trainable</c> is applied by the loader.
+    /// </summary>
+    /// <param name="config">The layer's config, as a model file holds it.</param>
+    /// <exception cref="ArgumentException">A base key of the wrong kind.</exception>
+    protected Layer(IReadOnlyDictionary<string, object?> config)
+        : this(new LayerConfig("Layer", config ?? throw new ArgumentNullException(nameof(config))))
+    {
+    }
+
+    private Layer(LayerConfig config) : this(config.Name, config.InputShape, config.DType)
+    {
+    }
+
     /// <summary>The layer's name, unique within a model.</summary>
     public string Name { get; }
 
@@ -304,16 +321,76 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
     /// <returns>A new, unbuilt layer.</returns>
     /// <exception cref="ArgumentException">An unknown class name (the message lists the known ones), a missing required key, or a value of the wrong kind.</exception>
     /// <exception cref="NotSupportedException">The config sets a regularizer or constraint, which SeqSharp does not implement.</exception>
-    public static Layer FromConfig(string className, IReadOnlyDictionary<string, object?> config)
+    public static Layer FromConfig(string className, IReadOnlyDictionary<string, object?> config) => FromFileConfig(className, className, config);
+
+    /// <summary>
+    /// <see cref="FromConfig"/> for an entry of a model
+    /// file: a custom object named <paramref name="registeredName"/> (the load's <c>customObjects</c>,
+    /// then <see cref="CustomObjects"/>) comes first, as in Keras; a null name (Keras 3's built-in
+    /// classes) goes straight to SeqSharp's layers.
+    /// </summary>
+    /// <exception cref="ArgumentException">An unknown class, a custom object that is not a layer type, or a bad config.</exception>
+    internal static Layer FromFileConfig(string className, string? registeredName, IReadOnlyDictionary<string, object?> config)
     {
         ArgumentNullException.ThrowIfNull(className);
         ArgumentNullException.ThrowIfNull(config);
         var reader = new LayerConfig(className, config);
-        reader.RejectUnsupported();
-        var layer = LayerRegistry.Create(reader);
+        Layer layer;
+        if (Saving.CustomObjectScope.Find(registeredName) is var (customName, custom))
+        {
+            layer = custom is Type type && typeof(Layer).IsAssignableFrom(type)
+                ? FromCustomType(type, config)
+                : throw new ArgumentException(
+                    $"The custom object '{customName}' is {CustomObjects.Describe(custom)}; a layer of class '{className}' needs the Type of a Layer subclass.");
+        }
+        else if (!IsBuiltIn(className, registeredName))
+        {
+            throw new ArgumentException($"Unknown layer class '{className}': {UnknownLayerHelp(className, registeredName)}", nameof(className));
+        }
+        else
+        {
+            reader.RejectUnsupported();
+            layer = LayerRegistry.Create(reader);
+        }
         if (!reader.Trainable)
             layer.Trainable = false;
         return layer;
+    }
+
+    /// <summary>Whether a file's class is one of SeqSharp's layers: a known class not registered under another name.</summary>
+    internal static bool IsBuiltIn(string className, string? registeredName) =>
+        (registeredName is null || registeredName == className) && LayerRegistry.Names.Contains(className);
+
+    /// <summary>What to do about a layer class that is neither SeqSharp's nor a supplied custom object.</summary>
+    internal static string UnknownLayerHelp(string className, string? registeredName)
+    {
+        string key = registeredName ?? className;
+        return $"it is neither a layer SeqSharp has nor a custom object{(key != className ? $" (it is registered as '{key}')" : "")}. " +
+            "If it is a layer of your own, write it in C# as a Layer subclass with GetConfig() and a public constructor taking IReadOnlyDictionary<string, object?> config, " +
+            $"and supply it: Sequential.Load(path, customObjects: new Dictionary<string, object> {{ [\"{key}\"] = typeof(YourLayer) }}) or CustomObjects.Register(\"{key}\", typeof(YourLayer)). " +
+            $"SeqSharp's layers: {string.Join(", ", LayerRegistry.Names)}.";
+    }
+
+    /// <summary>
+    /// A user-defined layer from its config: its public constructor taking the whole config as an
+    /// <c>IReadOnlyDictionary&lt;string, object?&gt;</c> (values as <see cref="GetConfig"/> gave them, numbers
+    /// as <c>long</c> or <c>double</c>, lists as <c>List&lt;object?&gt;</c>, nested objects as dictionaries).
+    /// </summary>
+    private static Layer FromCustomType(Type type, IReadOnlyDictionary<string, object?> config)
+    {
+        var constructor = type.GetConstructors().FirstOrDefault(c => c.GetParameters() is [var p] && p.ParameterType.IsAssignableFrom(typeof(Dictionary<string, object?>)))
+            ?? throw new ArgumentException(
+                $"Layer type {type.FullName} has no config constructor. Add `public {type.Name}(IReadOnlyDictionary<string, object?> config) : base(config)`, " +
+                "reading the keys its GetConfig() writes, so that a saved model can rebuild it.");
+        var values = (Dictionary<string, object?>)LayerConfig.Normalize(config.ToDictionary(p => p.Key, p => p.Value))!;
+        try
+        {
+            return (Layer)constructor.Invoke([values]);
+        }
+        catch (System.Reflection.TargetInvocationException e) when (e.InnerException is not null)
+        {
+            throw new ArgumentException($"The config constructor of {type.FullName} failed: {e.InnerException.Message}", e.InnerException);
+        }
     }
 
     /// <summary>The constructor arguments by their Keras names, enough to rebuild the layer (see <see cref="FromConfig"/>).</summary>

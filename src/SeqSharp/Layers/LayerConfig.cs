@@ -134,7 +134,7 @@ internal sealed class LayerConfig
             || nested.GetValueOrDefault("class_name") is not string className
             || nested.GetValueOrDefault("config") is not IReadOnlyDictionary<string, object?> config)
             throw Invalid(key, "a serialized layer {\"class_name\": ..., \"config\": {...}}", value);
-        return Layers.Layer.FromConfig(className, config);
+        return Layers.Layer.FromFileConfig(className, nested.ContainsKey("registered_name") ? nested["registered_name"] as string : className, config);
     }
 
     /// <summary>

@@ -29,6 +29,7 @@ internal static class LayerRegistry
         ["GlobalMaxPooling1D"] = GlobalMaxPooling1D.FromConfig,
         ["TimeDistributed"] = TimeDistributed.FromConfig,
         ["Bidirectional"] = Bidirectional.FromConfig,
+        ["Lambda"] = Lambda.FromConfig,
     };
 
     /// <summary>The class names, sorted.</summary>

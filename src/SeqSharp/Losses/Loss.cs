@@ -108,6 +108,36 @@ public abstract class Loss
     /// <exception cref="ArgumentException">Unknown name; the message lists the valid ones.</exception>
     public static Loss Get(string name) => LossRegistry.Get(name);
 
+    /// <summary>
+    /// A named loss from a function of <c>(y_true, y_pred)</c> that returns per-sample values, e.g. of
+    /// shape <c>(batch,)</c> or <c>(batch, timesteps)</c>; they are weighted and reduced as Keras
+    /// reduces a loss function given to <c>compile</c> (<c>"sum_over_batch_size"</c>: the mean of all
+    /// values). As in Keras, <c>y_true</c> is converted to <c>y_pred</c>'s element type and a trailing
+    /// axis of size 1 on one side is squeezed before the call.
+    /// </summary>
+    /// <remarks>
+    /// <see cref="Sequential.Save"/> writes the loss as Keras writes a Python function,
+    /// <c>{"module": "builtins", "class_name": "function", "config": name}</c>, so the file loads
+    /// here with <c>customObjects</c> (or <see cref="CustomObjects.Register"/>) and in Keras with
+    /// <c>custom_objects={name: fn}</c>.
+    /// </remarks>
+    /// <param name="name">The name the file uses (Keras: the Python function's name).</param>
+    /// <param name="fn">Per-sample values from <c>(y_true, y_pred)</c>, differentiable with respect to <c>y_pred</c>.</param>
+    /// <returns>The loss.</returns>
+    /// <exception cref="ArgumentException">An empty name.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="fn"/> is null.</exception>
+    /// <example>
+    /// <code>
+    /// var rmse = Loss.FromFunction("RMSE", (yTrue, yPred) => sqrt(mean(square(yPred - yTrue), [-1L])));
+    /// model.Compile(optimizer: "adam", loss: rmse);
+    /// </code>
+    /// </example>
+    public static Loss FromFunction(string name, Func<Tensor, Tensor, Tensor> fn)
+    {
+        ArgumentNullException.ThrowIfNull(fn);
+        return new FunctionLoss(name, fn, LossReduction.SumOverBatchSize);
+    }
+
     /// <summary>Converts a Keras loss name (see <see cref="Get"/>).</summary>
     public static implicit operator Loss(string name) => Get(name);
 

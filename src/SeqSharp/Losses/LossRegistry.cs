@@ -33,6 +33,12 @@ internal static class LossRegistry
         Add(() => new BinaryCrossentropy(), "binary_crossentropy", "bce", "BCE", "BinaryCrossentropy");
         Add(() => new CategoricalCrossentropy(), "categorical_crossentropy", "CategoricalCrossentropy");
         Add(() => new SparseCategoricalCrossentropy(), "sparse_categorical_crossentropy", "SparseCategoricalCrossentropy");
+        Add(() => new KLDivergence(), "kl_divergence", "kld", "KLD", "KLDivergence");
+        Add(() => new Poisson(), "poisson", "Poisson");
+        Add(() => new Hinge(), "hinge", "Hinge");
+        Add(() => new SquaredHinge(), "squared_hinge", "SquaredHinge");
+        Add(() => new CategoricalHinge(), "categorical_hinge", "CategoricalHinge");
+        Add(() => new CosineSimilarity(), "cosine_similarity", "CosineSimilarity");
         return factories;
     }
 }

@@ -43,6 +43,13 @@ public sealed class AutoAccuracy : Metric
     /// <summary>Forgets the values seen so far; the accuracy chosen stays.</summary>
     public override void ResetState() => Resolved?.ResetState();
 
+    /// <inheritdoc />
+    protected internal override double[]? SummableState() => Resolved?.SummableState();
+
+    /// <inheritdoc />
+    protected internal override void LoadSummableState(double[] state) =>
+        (Resolved ?? throw new InvalidOperationException($"Metric '{Name}' has seen no batch yet.")).LoadSummableState(state);
+
     private Metric Resolve(Tensor yTrue, Tensor yPred)
     {
         ArgumentNullException.ThrowIfNull(yTrue);

@@ -94,6 +94,12 @@ public class Mean : Metric
     public override double Result() => _count == 0 ? 0.0 : _total / _count;
 
     /// <inheritdoc />
+    protected internal override double[]? SummableState() => [_total, _count];
+
+    /// <inheritdoc />
+    protected internal override void LoadSummableState(double[] state) => (_total, _count) = (state[0], state[1]);
+
+    /// <inheritdoc />
     public override void ResetState()
     {
         _total = 0;

@@ -64,6 +64,12 @@ public class MeanMetricWrapper : Mean
     /// <summary>The Keras name of the wrapped function, when it was given by name; null for a delegate.</summary>
     public string? FunctionName { get; }
 
+    /// <summary>
+    /// Whether the wrapped delegate is a named user function (<see cref="Metric.FromFunction"/>), which
+    /// a model file names as Keras names a Python function.
+    /// </summary>
+    internal bool SavedByName { get; init; }
+
     /// <inheritdoc />
     public override void UpdateState(Tensor yTrue, Tensor yPred, Tensor? sampleWeight = null)
     {

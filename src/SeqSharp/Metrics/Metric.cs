@@ -56,6 +56,18 @@ public abstract class Metric
     /// <summary>Forgets everything seen so far.</summary>
     public abstract void ResetState();
 
+    /// <summary>
+    /// The running statistic as numbers that add up over several processes (Keras's metric variables,
+    /// whose aggregation is a sum), for data-parallel training; null when the metric has none yet or
+    /// cannot be summed (its result is then rank 0's own).
+    /// </summary>
+    protected internal virtual double[]? SummableState() => null;
+
+    /// <summary>Replaces the running statistic with <paramref name="state"/>, summed over processes (see <see cref="SummableState"/>).</summary>
+    /// <exception cref="NotSupportedException">The metric has no summable state.</exception>
+    protected internal virtual void LoadSummableState(double[] state) =>
+        throw new NotSupportedException($"Metric '{Name}' ({ClassName}) has no running totals that can be summed over processes.");
+
     /// <summary>The constructor arguments by their Keras names: <c>name</c> and the metric's own.</summary>
     public virtual Dictionary<string, object?> GetConfig() => new() { ["name"] = Name };
 
@@ -84,6 +96,33 @@ public abstract class Metric
     /// </summary>
     /// <exception cref="ArgumentException">Unknown name; the message lists the valid ones.</exception>
     public static Metric Get(string name) => MetricRegistry.Get(name);
+
+    /// <summary>
+    /// A named metric from a function of <c>(y_true, y_pred)</c> that returns per-sample values: their
+    /// running mean over everything seen since the last reset (Keras wraps a metric function given
+    /// to <c>compile</c> in <c>MeanMetricWrapper</c> the same way). Logged under <paramref name="name"/>.
+    /// </summary>
+    /// <remarks>
+    /// <see cref="Sequential.Save"/> writes the metric as Keras writes a Python function, by its name,
+    /// so the file loads here with <c>customObjects</c> (or <see cref="CustomObjects.Register"/>) and in
+    /// Keras with <c>custom_objects={name: fn}</c>.
+    /// </remarks>
+    /// <param name="name">The name the file and the logs use.</param>
+    /// <param name="fn">Per-sample values from <c>(y_true, y_pred)</c>.</param>
+    /// <returns>A new metric with an empty state.</returns>
+    /// <exception cref="ArgumentException">An empty name.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="fn"/> is null.</exception>
+    /// <example>
+    /// <code>
+    /// var maxError = Metric.FromFunction("max_error", (t, p) => (t - p).abs().amax([-1L]));
+    /// model.Compile(optimizer: "adam", loss: "mse", metrics: [maxError]);
+    /// </code>
+    /// </example>
+    public static Metric FromFunction(string name, Func<Tensor, Tensor, Tensor> fn)
+    {
+        ArgumentNullException.ThrowIfNull(fn);
+        return new MeanMetricWrapper(fn, name) { SavedByName = true };
+    }
 
     /// <summary>Converts a Keras metric name (see <see cref="Get"/>).</summary>
     public static implicit operator Metric(string name) => Get(name);

@@ -160,5 +160,20 @@ public sealed class R2Score : Metric
         return config;
     }
 
+    /// <inheritdoc />
+    protected internal override double[]? SummableState() =>
+        _sum is null ? null : [_numSamples, .. _sum, .. _squaredSum!, .. _residual!, .. _count!];
+
+    /// <inheritdoc />
+    protected internal override void LoadSummableState(double[] state)
+    {
+        int outputs = (state.Length - 1) / 4;
+        _numSamples = state[0];
+        _sum = state[1..(1 + outputs)];
+        _squaredSum = state[(1 + outputs)..(1 + 2 * outputs)];
+        _residual = state[(1 + 2 * outputs)..(1 + 3 * outputs)];
+        _count = state[(1 + 3 * outputs)..];
+    }
+
     private static double[] Column(Tensor t) => t.contiguous().data<double>().ToArray();
 }

@@ -27,25 +27,51 @@ public sealed partial class Sequential
     /// restored: a warning says so and training starts with a fresh optimizer state.</para>
     /// </remarks>
     /// <param name="path">A <c>.keras</c> or <c>.h5</c> (<c>.hdf5</c>) file.</param>
-    /// <param name="compile">Whether to compile the model with the file's settings (Keras's <c>compile=True</c>).</param>
+    /// <param name="compile">
+    /// Whether to compile the model with the file's settings (Keras's <c>compile=True</c>). With false
+    /// the file's loss, metrics and optimizer are not read at all (nor the optimizer's state), so a
+    /// file whose loss is a custom function loads without it; call <see cref="Compile"/> yourself.
+    /// </param>
+    /// <param name="customObjects">
+    /// Objects the file names that are not SeqSharp's (Keras's <c>custom_objects</c>): name to a
+    /// <see cref="Losses.Loss"/>, a <see cref="Metrics.Metric"/>, a <c>Func&lt;Tensor, Tensor, Tensor&gt;</c>
+    /// (a loss or metric function), a <c>Func&lt;Tensor, Tensor&gt;</c> (a <see cref="Lambda"/>
+    /// function) or a <see cref="Layer"/> subclass's <see cref="Type"/>. Looked up before
+    /// <see cref="CustomObjects"/> (the process-wide registry) and before SeqSharp's own names.
+    /// </param>
     /// <returns>The model.</returns>
-    /// <exception cref="ArgumentException">The name ends in none of <c>.keras</c>, <c>.h5</c>, <c>.hdf5</c>.</exception>
+    /// <exception cref="ArgumentException">The name ends in none of <c>.keras</c>, <c>.h5</c>, <c>.hdf5</c>, or a custom object is of a kind SeqSharp cannot use.</exception>
     /// <exception cref="FileNotFoundException">No such file.</exception>
     /// <exception cref="InvalidDataException">
     /// The file is empty, truncated, corrupt or of another kind (a weights-only file, a zip without
     /// config.json, a Functional model), names a layer or option SeqSharp does not support, or holds
-    /// weights of another number or shape than its layers need. The message says what was expected
-    /// and what was found.
+    /// weights of another number or shape than its layers need, or names a custom object (a loss,
+    /// metric, Lambda function or layer) that neither <paramref name="customObjects"/> nor
+    /// <see cref="CustomObjects"/> supplies; the message names it and says how to supply it (and, for
+    /// compile settings, that <c>compile: false</c> skips them). A Lambda layer holding Python bytecode
+    /// is refused: SeqSharp never runs code from a file. The message says what was expected and what
+    /// was found.
     /// </exception>
     /// <example>
     /// <code>
     /// var model = Sequential.Load("stock.keras");
     /// Tensor y = model.Predict(x);
+    /// // A file saved by Keras with custom_objects={"RMSE": RMSE} and a Lambda around times400:
+    /// var custom = Sequential.Load("model.keras", customObjects: new Dictionary&lt;string, object&gt;
+    /// {
+    ///     ["RMSE"] = Loss.FromFunction("RMSE", (yTrue, yPred) => sqrt(mean(square(yPred - yTrue), [-1L]))),
+    ///     ["times400"] = (Func&lt;Tensor, Tensor&gt;)(x => x * 400),
+    /// });
     /// </code>
     /// </example>
-    public static Sequential Load(string path, bool compile = true)
+    public static Sequential Load(string path, bool compile = true, IReadOnlyDictionary<string, object>? customObjects = null)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (customObjects is not null)
+        {
+            foreach (var (name, value) in customObjects)
+                CustomObjects.Validate(name, value, nameof(customObjects));
+        }
         bool keras = path.EndsWith(".keras", StringComparison.Ordinal);
         bool legacy = path.EndsWith(".h5", StringComparison.Ordinal) || path.EndsWith(".hdf5", StringComparison.Ordinal);
         if (!keras && !legacy)
@@ -60,6 +86,7 @@ public sealed partial class Sequential
         // Building the layers draws initial weights that the file then replaces: give the global
         // generator its state back, so that loading does not change what training draws next.
         using var generatorState = torch.random.get_rng_state();
+        using var scope = CustomObjectScope.Enter(customObjects);
         try
         {
             var model = keras ? LoadKeras(path, compile) : LoadLegacy(path, compile);

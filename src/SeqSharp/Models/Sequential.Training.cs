@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using SeqSharp.Callbacks;
 using SeqSharp.Data;
+using SeqSharp.Distributed;
 using SeqSharp.Layers;
 using SeqSharp.Losses;
 using SeqSharp.Metrics;
@@ -139,6 +140,15 @@ public sealed partial class Sequential
         var variables = _layers.SelectMany(l => l.TrainableWeights).ToList();
         if (variables.Count > 0)
             optimizer.Build(variables);
+        // Data parallel: every rank starts from rank 0's weights and optimizer state.
+        var distribution = Distributed(Distribution.Current);
+        if (distribution is not null)
+        {
+            distribution.BroadcastTensors(_layers.SelectMany(l => l.Weights));
+            var state = optimizer.Variables;
+            distribution.BroadcastTensors(state);
+            optimizer.SetVariables(state);
+        }
 
         var history = new History();
         int steps = trainData.Batches(batchSize);
@@ -164,25 +174,34 @@ public sealed partial class Sequential
                 using (var epochScope = torch.NewDisposeScope())
                 {
                     var order = shuffle ? torch.randperm(trainData.Count) : null;
+                    if (order is not null && distribution is not null)
+                        order = distribution.BroadcastIndices(order);
                     for (int step = 0; step < steps; step++)
                     {
                         list.TrainBatchBegin(step, new Dictionary<string, double>());
                         long start = (long)step * batchSize;
                         long count = Math.Min(batchSize, trainData.Count - start);
-                        TrainStep(trainData, order, start, count, optimizer, loss, variables, tracker);
+                        if (distribution is null)
+                            TrainStep(trainData, order, start, count, optimizer, loss, variables, tracker);
+                        else
+                            DistributedTrainStep(distribution, trainData, order, start, count, optimizer, loss, variables, tracker);
                         list.TrainBatchEnd(step, CurrentLogs(tracker, ""));
+                        if (distribution is not null)
+                            StopTraining = distribution.AnyRank(StopTraining);
                         if (StopTraining)
                             break;
                     }
                 }
-                epochLogs = CurrentLogs(tracker, "");
+                epochLogs = GlobalLogs(distribution, tracker);
                 if (validation is not null)
                 {
-                    var validationLogs = RunEvaluation(validation, batchSize, list, loss);
+                    var validationLogs = RunEvaluation(validation, batchSize, list, loss, distribution);
                     foreach (var (name, value) in validationLogs)
                         epochLogs["val_" + name] = value;
                 }
                 list.EpochEnd(epoch, epochLogs);
+                if (distribution is not null)
+                    StopTraining = distribution.AnyRank(StopTraining);
             }
         }
         finally
@@ -232,7 +251,7 @@ public sealed partial class Sequential
             ["verbose"] = verbose,
         });
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var results = new Dictionary<string, double>(RunEvaluation(data, batchSize, list, loss));
+        var results = new Dictionary<string, double>(RunEvaluation(data, batchSize, list, loss, Distributed(Distribution.Current)));
         ModelLog.Evaluated(Logger, Name, data.X.shape[0], clock.Elapsed.TotalMilliseconds, results);
         return results;
     }
@@ -269,8 +288,66 @@ public sealed partial class Sequential
             metric.UpdateState(yb, detached, wb);
     }
 
+    /// <summary>
+    /// One data-parallel step: this rank's share of the global batch forward and backward, the gradients
+    /// weighted by the share and summed over the ranks, then the same optimizer step on every rank.
+    /// </summary>
+    private void DistributedTrainStep(DataParallel distribution, Dataset data, Tensor? order, long start, long count, Optimizer optimizer, Loss loss,
+        IReadOnlyList<Parameter> variables, LossTracker tracker)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (offset, local) = distribution.Share(count);
+        Exception? failure = null;
+        double localLoss = 0;
+        (Tensor X, Tensor Y, Tensor? W) batch = default;
+        Tensor? prediction = null;
+        foreach (var v in variables)
+            v.grad = null;
+        try
+        {
+            if (local > 0)
+            {
+                batch = data.Batch(order, start + offset, local);
+                prediction = forward(batch.X);
+                var value = loss.Call(batch.Y, prediction, batch.W);
+                if (variables.Count > 0)
+                    value.backward();
+                localLoss = value.ToDouble();
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            failure = e;
+        }
+        double globalLoss = distribution.AllreduceGradients(variables, localLoss, local, count, failure);
+        if (variables.Count > 0)
+            optimizer.Step(variables);
+        tracker.Add(globalLoss, count);
+        if (prediction is null)
+            return;
+        using var _ = torch.no_grad();
+        var detached = prediction.detach();
+        foreach (var metric in _metrics)
+            metric.UpdateState(batch.Y!, detached, batch.W);
+    }
+
+    /// <summary>The distribution when it spans several processes, else null (a world of one trains as if alone).</summary>
+    private static DataParallel? Distributed(DataParallel? distribution) => distribution is { WorldSize: > 1 } ? distribution : null;
+
+    /// <summary>Logs over all ranks: the metrics' totals summed into rank 0's, then rank 0's logs everywhere.</summary>
+    private Dictionary<string, double> GlobalLogs(DataParallel? distribution, LossTracker tracker, double[]? lossTotals = null)
+    {
+        if (distribution is null)
+            return CurrentLogs(tracker, "");
+        var totals = lossTotals ?? [0, 0];
+        distribution.ReduceTotals(totals, _metrics);
+        if (lossTotals is not null)
+            tracker.Set(totals[0], totals[1]);
+        return distribution.BroadcastLogs(CurrentLogs(tracker, ""));
+    }
+
     /// <summary>The evaluation loop shared by <see cref="Evaluate(Tensor, Tensor, int, int, Tensor?, IReadOnlyList{Callback}?)"/> and Fit's validation.</summary>
-    private Dictionary<string, double> RunEvaluation(Dataset data, int batchSize, CallbackList callbacks, Loss loss)
+    private Dictionary<string, double> RunEvaluation(Dataset data, int batchSize, CallbackList callbacks, Loss loss, DataParallel? distribution = null)
     {
         bool wasTraining = training;
         eval();
@@ -288,15 +365,20 @@ public sealed partial class Sequential
                 {
                     long start = (long)step * batchSize;
                     long count = Math.Min(batchSize, data.Count - start);
-                    var (xb, yb, wb) = data.Batch(null, start, count);
-                    var prediction = forward(xb);
-                    tracker.Add(loss.Call(yb, prediction, wb).ToDouble(), count);
-                    foreach (var metric in _metrics)
-                        metric.UpdateState(yb, prediction, wb);
+                    if (distribution is not null)
+                        (start, count) = (start + distribution.Share(count).Start, distribution.Share(count).Count);
+                    if (count > 0)
+                    {
+                        var (xb, yb, wb) = data.Batch(null, start, count);
+                        var prediction = forward(xb);
+                        tracker.Add(loss.Call(yb, prediction, wb).ToDouble(), count);
+                        foreach (var metric in _metrics)
+                            metric.UpdateState(yb, prediction, wb);
+                    }
                 }
                 callbacks.TestBatchEnd(step, CurrentLogs(tracker, ""));
             }
-            var logs = CurrentLogs(tracker, "");
+            var logs = distribution is null ? CurrentLogs(tracker, "") : GlobalLogs(distribution, tracker, tracker.Totals());
             callbacks.TestEnd(logs);
             return logs;
         }
@@ -324,12 +406,14 @@ public sealed partial class Sequential
     private CallbackList DefaultCallbacks(IReadOnlyList<Callback>? callbacks, int verbose, History? history, Dictionary<string, object> parameters)
     {
         var all = new List<Callback>();
-        if (verbose > 0 && callbacks?.OfType<ProgbarLogger>().Any() != true)
+        // Data parallel: rank 0 alone shows progress and writes files; the others keep the callbacks that decide.
+        bool chief = Distribution.Current is not { WorldSize: > 1, IsChief: false };
+        if (verbose > 0 && chief && callbacks?.OfType<ProgbarLogger>().Any() != true)
             all.Add(new ProgbarLogger());
         if (callbacks is not null)
-            all.AddRange(callbacks.Where(c => c is not null));
+            all.AddRange(callbacks.Where(c => c is not null && (chief || !WritesFiles(c))));
         var logger = Logger;
-        if (logger.IsEnabled(LogLevel.Information))
+        if (chief && logger.IsEnabled(LogLevel.Information))
             all.Add(new TrainingLog(logger));
         if (history is not null)
             all.Add(history);
@@ -337,6 +421,9 @@ public sealed partial class Sequential
         list.Configure(this, parameters);
         return list;
     }
+
+    /// <summary>Callbacks that show progress or write files: on rank 0 only in data-parallel training.</summary>
+    private static bool WritesFiles(Callback callback) => callback is ProgbarLogger or ModelCheckpoint or CSVLogger or TensorBoard;
 
     private (Optimizer Optimizer, Loss Loss) RequireCompiled(string method)
     {
@@ -372,5 +459,14 @@ public sealed partial class Sequential
         }
 
         public double Result => _count == 0 ? double.NaN : _sum / _count;
+
+        /// <summary>(loss · count, count) so far, for summing over ranks.</summary>
+        public double[] Totals() => [_sum, _count];
+
+        public void Set(double sum, double count)
+        {
+            _sum = sum;
+            _count = (long)count;
+        }
     }
 }

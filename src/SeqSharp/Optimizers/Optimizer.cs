@@ -269,6 +269,7 @@ public abstract class Optimizer
                 foreach (int i in indices)
                     variables[i].mul_(1 - wd * learningRate);
             }
+            BeginStep();
             for (int k = 0; k < indices.Count; k++)
                 UpdateStep(clipped[k], variables[indices[k]], indices[k], learningRate);
         }
@@ -281,6 +282,15 @@ public abstract class Optimizer
     /// </summary>
     /// <param name="variables">The trainable variables.</param>
     protected abstract void BuildSlots(IReadOnlyList<Parameter> variables);
+
+    /// <summary>
+    /// Called once per step, after clipping and weight decay and before the first <see cref="UpdateStep"/>,
+    /// for state shared by all variables (Nadam's momentum-schedule product). Runs under <c>no_grad</c>
+    /// inside a dispose scope; <see cref="Iterations"/> still counts the steps before this one. Does nothing by default.
+    /// </summary>
+    protected virtual void BeginStep()
+    {
+    }
 
     /// <summary>
     /// Updates one variable in place. Runs under <c>no_grad</c> inside a dispose scope, so
@@ -364,7 +374,7 @@ public abstract class Optimizer
 
     /// <summary>
     /// A new optimizer with default arguments for a Keras name, ignoring case:
-    /// <c>"adam"</c>, <c>"adamw"</c>, <c>"rmsprop"</c>, <c>"sgd"</c>, <c>"adagrad"</c>.
+    /// <c>"adam"</c>, <c>"adamw"</c>, <c>"adamax"</c>, <c>"nadam"</c>, <c>"rmsprop"</c>, <c>"sgd"</c>, <c>"adagrad"</c>, <c>"adadelta"</c>, <c>"lion"</c>, <c>"ftrl"</c>.
     /// </summary>
     /// <exception cref="ArgumentException">Unknown name; the message lists the valid ones.</exception>
     public static Optimizer Get(string name) => OptimizerRegistry.Get(name);

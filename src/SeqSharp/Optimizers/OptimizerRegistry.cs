@@ -5,9 +5,14 @@ internal static class OptimizerRegistry
 {
     private static readonly Dictionary<string, Func<Optimizer>> Factories = new(StringComparer.OrdinalIgnoreCase)
     {
+        ["adadelta"] = () => new Adadelta(),
         ["adagrad"] = () => new Adagrad(),
         ["adam"] = () => new Adam(),
         ["adamw"] = () => new AdamW(),
+        ["adamax"] = () => new Adamax(),
+        ["ftrl"] = () => new Ftrl(),
+        ["lion"] = () => new Lion(),
+        ["nadam"] = () => new Nadam(),
         ["rmsprop"] = () => new RMSprop(),
         ["sgd"] = () => new SGD(),
     };

@@ -3,6 +3,7 @@ using SeqSharp.Layers;
 using SeqSharp.Losses;
 using SeqSharp.Metrics;
 using SeqSharp.Optimizers;
+using static TorchSharp.torch;
 
 namespace SeqSharp.Saving;
 
@@ -49,23 +50,23 @@ internal sealed class KerasConfigReader(string source)
         var entries = layers.Cast<object?>().Select((e, i) => Dictionary(e, $"layer entry {i}")).ToList();
         for (int i = 0; i < entries.Count; i++)
         {
-            var (layerClass, layerConfig) = Entry(entries[i], i);
+            var (layerClass, layerRegistered, layerConfig) = Entry(entries[i], i);
             if (layerClass == "InputLayer" && i + 1 < entries.Count && Entry(entries[i + 1], i + 1).Config is var declared
                 && (declared.ContainsKey("input_shape") || declared.GetValueOrDefault("batch_input_shape") is not null))
             {
                 // The InputLayer was made from the next layer's declared shape: by Keras 2 (which
                 // keeps batch_input_shape on the layer), or by SeqSharp's writer (which marks the
                 // layer with input_shape, as Keras 3 accepts). Fold it back into the layer.
-                var (nextClass, nextConfig) = Entry(entries[i + 1], i + 1);
+                var (nextClass, nextRegistered, nextConfig) = Entry(entries[i + 1], i + 1);
                 nextConfig["batch_input_shape"] = layerConfig.GetValueOrDefault("batch_shape") ?? layerConfig.GetValueOrDefault("batch_input_shape");
                 nextConfig.Remove("input_shape");
-                Add(model, nextClass, nextConfig);
+                Add(model, nextClass, nextRegistered, nextConfig);
                 i++;
                 continue;
             }
             if (layerConfig.Remove("input_shape", out var inputShape) && inputShape is IList shape && !layerConfig.ContainsKey("batch_input_shape"))
                 layerConfig["batch_input_shape"] = new List<object?> { null }.Concat(shape.Cast<object?>()).ToList();
-            Add(model, layerClass, layerConfig);
+            Add(model, layerClass, layerRegistered, layerConfig);
         }
         if (model.Layers.Count == 0)
             throw Invalid("the model has no layers.");
@@ -102,7 +103,9 @@ internal sealed class KerasConfigReader(string source)
             _ => Optimizers.Optimizer.FromConfig(ClassName(optimizerValue, "optimizer"), InnerConfig(optimizerValue, "optimizer")),
         });
         var lossValue = config.GetValueOrDefault("loss");
-        var loss = lossValue is null ? null : Guard($"the loss in {what}", () => Object(lossValue, "loss", Losses.Loss.Get, Losses.Loss.FromConfig));
+        var loss = lossValue is null ? null : Resolve(lossValue, $"the loss in {what}", "loss", AsLoss,
+            name => LossRegistry.Names.Contains(name), Losses.Loss.Get,
+            className => ConfigActivator.Classes<Loss>().ContainsKey(className), Losses.Loss.FromConfig);
         var metrics = new List<Metric>();
         if (config.GetValueOrDefault("metrics") is IList list)
         {
@@ -112,7 +115,9 @@ internal sealed class KerasConfigReader(string source)
             {
                 if (item is IList)
                     throw Invalid($"{what} has metrics for several outputs; SeqSharp models have one output.");
-                metrics.Add(Guard($"a metric in {what}", () => Object(item, "metric", Metrics.Metric.Get, Metrics.Metric.FromConfig)));
+                metrics.Add(Resolve(item, $"a metric in {what}", "metric", AsMetric,
+                    name => name.ToLowerInvariant() is "accuracy" or "acc" || MetricRegistry.Names.Contains(name), Metrics.Metric.Get,
+                    className => ConfigActivator.Classes<Metric>().ContainsKey(className), Metrics.Metric.FromConfig));
             }
         }
         else if (config.GetValueOrDefault("metrics") is { } other)
@@ -122,19 +127,78 @@ internal sealed class KerasConfigReader(string source)
         return new CompileSettings(optimizer, loss, metrics);
     }
 
-    /// <summary>A loss or metric: a name, a serialized function (<c>class_name: "function"</c>), or a serialized object.</summary>
-    private T Object<T>(object? value, string what, Func<string, T> byName, Func<string, IReadOnlyDictionary<string, object?>, T> byConfig) => value switch
+    /// <summary>
+    /// A loss or metric as Keras writes it: a name (Keras 2), a serialized function
+    /// <c>{"class_name": "function", "config": name}</c>, or a serialized object
+    /// <c>{"class_name", "config", "registered_name"}</c>. As in Keras, a custom object of that name
+    /// (the load's <c>customObjects</c>, then <see cref="CustomObjects"/>) comes first; then SeqSharp's
+    /// own. A name found in neither is an <see cref="InvalidDataException"/> that says both ways out.
+    /// </summary>
+    private T Resolve<T>(object? value, string what, string kind, Func<string, object, string, T> fromCustom,
+        Func<string, bool> knownName, Func<string, T> byName, Func<string, bool> knownClass, Func<string, IReadOnlyDictionary<string, object?>, T> byConfig)
     {
-        string name => byName(name),
-        IReadOnlyDictionary<string, object?> d when d.GetValueOrDefault("class_name") is "function" && d.GetValueOrDefault("config") is string function => byName(function),
-        _ => byConfig(ClassName(value, what), InnerConfig(value, what)),
+        string? name;
+        string? registered;
+        string? className = null;
+        switch (value)
+        {
+            case string text:
+                name = registered = text;
+                break;
+            case IReadOnlyDictionary<string, object?> d when d.GetValueOrDefault("class_name") is "__lambda__":
+                throw Invalid($"{what} is a Python lambda (stored as bytecode), which SeqSharp cannot run and never runs from a file. " +
+                    $"Load with compile: false and compile the model in C# (Loss.FromFunction / Metric.FromFunction make named {kind}s), or save from Keras with a named function and supply it through customObjects.");
+            case IReadOnlyDictionary<string, object?> d when d.GetValueOrDefault("class_name") is "function" && d.GetValueOrDefault("config") is string function:
+                name = function;
+                registered = d.GetValueOrDefault("registered_name") is string r && r != "function" ? r : null;
+                break;
+            default:
+                className = ClassName(value, kind);
+                name = className;
+                var d2 = (IReadOnlyDictionary<string, object?>)value!;
+                // Keras 3 writes registered_name null for its own classes; Keras 2 writes none, and its
+                // custom classes are looked up by class name.
+                registered = d2.ContainsKey("registered_name") ? d2["registered_name"] as string : className;
+                break;
+        }
+        if (CustomObjectScope.Find(registered, className is null ? name : null) is var (customName, custom))
+            return Guard(what, () => fromCustom(name, custom, customName));
+        bool known = className is null ? knownName(name) : knownClass(className);
+        if (!known)
+        {
+            string example = kind == "loss"
+                ? $"Loss.FromFunction(\"{name}\", (yTrue, yPred) => ...)"
+                : $"Metric.FromFunction(\"{name}\", (yTrue, yPred) => ...)";
+            throw Invalid($"{what} names '{registered ?? name}', which is not a Keras {kind} SeqSharp has, and no custom object of that name was supplied. " +
+                $"Either supply it: Sequential.Load(path, customObjects: new Dictionary<string, object> {{ [\"{registered ?? name}\"] = {example} }}) " +
+                $"(or once per process: CustomObjects.Register(\"{registered ?? name}\", ...)), " +
+                "or load without the file's compile settings: Sequential.Load(path, compile: false), then call Compile yourself.");
+        }
+        return Guard(what, () => className is null ? byName(name) : byConfig(className, InnerConfig(value, kind)));
+    }
+
+    /// <summary>A custom object used as a loss: a <see cref="Loss"/>, or a function made into one.</summary>
+    private static Loss AsLoss(string name, object custom, string customName) => custom switch
+    {
+        Loss loss => loss,
+        Func<Tensor, Tensor, Tensor> function => Losses.Loss.FromFunction(name, function),
+        _ => throw new ArgumentException($"the custom object '{customName}' is {CustomObjects.Describe(custom)}; a loss must be a Loss or a Func<Tensor, Tensor, Tensor>."),
     };
 
-    private void Add(Sequential model, string className, Dictionary<string, object?> config)
+    /// <summary>A custom object used as a metric: a <see cref="Metric"/>, or a function or loss averaged as Keras's MeanMetricWrapper does.</summary>
+    private static Metric AsMetric(string name, object custom, string customName) => custom switch
+    {
+        Metric metric => metric,
+        Func<Tensor, Tensor, Tensor> function => Metrics.Metric.FromFunction(name, function),
+        Loss loss => Metrics.Metric.FromFunction(name, loss.Compute),
+        _ => throw new ArgumentException($"the custom object '{customName}' is {CustomObjects.Describe(custom)}; a metric must be a Metric, a Loss or a Func<Tensor, Tensor, Tensor>."),
+    };
+
+    private void Add(Sequential model, string className, string? registered, Dictionary<string, object?> config)
     {
         string layerName = config.GetValueOrDefault("name") as string ?? "(unnamed)";
-        if (!LayerRegistry.Names.Contains(className))
-            throw Invalid($"layer '{layerName}' of type {className} is not supported. SeqSharp supports: {string.Join(", ", LayerRegistry.Names)}.");
+        if (CustomObjectScope.Find(registered) is null && !Layer.IsBuiltIn(className, registered))
+            throw Invalid($"layer '{layerName}' of type {className} is not supported: {Layer.UnknownLayerHelp(className, registered)}");
         foreach (var (key, off) in Unsupported)
         {
             if (config.TryGetValue(key, out var value) && value is not null && !Equals(value, off))
@@ -143,7 +207,7 @@ internal sealed class KerasConfigReader(string source)
         Layer layer;
         try
         {
-            layer = Layer.FromConfig(className, config);
+            layer = Layer.FromFileConfig(className, registered, config);
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
@@ -155,17 +219,21 @@ internal sealed class KerasConfigReader(string source)
         }
         catch (ArgumentException e)
         {
+            layer.Dispose();
             throw Invalid($"layer '{layerName}' of type {className} does not fit the model: {e.Message}", e);
         }
     }
 
-    private (string ClassName, Dictionary<string, object?> Config) Entry(IReadOnlyDictionary<string, object?> entry, int index)
+    /// <summary>
+    /// An entry's class, the name to look it up by among custom objects (Keras 3's
+    /// <c>registered_name</c>, null for its own classes; Keras 2 writes none, so its class name), and its config.
+    /// </summary>
+    private (string ClassName, string? Registered, Dictionary<string, object?> Config) Entry(IReadOnlyDictionary<string, object?> entry, int index)
     {
         string className = entry.GetValueOrDefault("class_name") as string ?? throw Invalid($"layer entry {index} has no 'class_name'.");
-        if (entry.GetValueOrDefault("registered_name") is string registered && registered != className)
-            throw Invalid($"layer entry {index} is a custom layer registered as '{registered}', which SeqSharp cannot rebuild.");
+        string? registered = entry.ContainsKey("registered_name") ? entry["registered_name"] as string : className;
         var config = Dictionary(entry.GetValueOrDefault("config"), $"the config of layer entry {index} ({className})");
-        return (className, new Dictionary<string, object?>(config, StringComparer.Ordinal));
+        return (className, registered, new Dictionary<string, object?>(config, StringComparer.Ordinal));
     }
 
     private string ClassName(object? value, string what) =>

@@ -90,6 +90,8 @@ internal static class KerasConfigWriter
 
     private static object Loss(Loss loss)
     {
+        if (loss is FunctionLoss)
+            return Lambda.SerializedFunction(loss.Name);
         Require(ConfigActivator.Classes<Loss>().ContainsKey(loss.ClassName), $"loss '{loss.Name}' of type {loss.GetType().Name}");
         return Object("keras.losses", loss.ClassName, Values(loss.GetConfig()));
     }
@@ -99,6 +101,8 @@ internal static class KerasConfigWriter
         // Keras has no class for "accuracy": it keeps the string and picks the accuracy at compile time, as AutoAccuracy does.
         if (metric is AutoAccuracy)
             return metric.Name;
+        if (metric is MeanMetricWrapper { SavedByName: true })
+            return Lambda.SerializedFunction(metric.Name);
         Require(ConfigActivator.Classes<Metric>().ContainsKey(metric.ClassName), $"metric '{metric.Name}' of type {metric.GetType().Name}");
         if (metric.GetType() == typeof(MeanMetricWrapper) && ((MeanMetricWrapper)metric).FunctionName is null)
             throw new NotSupportedException(
@@ -118,17 +122,47 @@ internal static class KerasConfigWriter
 
     private static Dictionary<string, object?> LayerEntry(Layer layer, bool foldedInput)
     {
-        Require(LayerRegistry.Names.Contains(layer.ClassName), $"layer '{layer.Name}' of type {layer.GetType().Name}");
+        string? registered = CustomLayerName(layer);
+        foreach (var wrapped in layer.WrappedLayers)
+            CustomLayerName(wrapped);
+        if (layer.WrappedLayers.Prepend(layer).OfType<Lambda>().FirstOrDefault(l => l.FunctionName is null) is { } lambda)
+            throw new NotSupportedException(
+                $"Cannot save the model: Lambda layer '{lambda.Name}' wraps an unnamed C# function, which a model file cannot hold. " +
+                $"Name it, new Lambda(x => ..., functionName: \"my_function\"), and supply the function by that name when loading: " +
+                "Sequential.Load(path, customObjects: new Dictionary<string, object> { [\"my_function\"] = (Func<Tensor, Tensor>)(x => ...) }) or CustomObjects.Register(\"my_function\", ...). " +
+                "SaveWeights saves the weights alone.");
         var config = layer.GetConfig();
         config.Remove("batch_input_shape");
         if (foldedInput)
             config["input_shape"] = layer.InputShape!.ToList();
         if (config.TryGetValue("use_peepholes", out var peepholes) && Equals(peepholes, false))
             config.Remove("use_peepholes");
-        var entry = Object("keras.layers", layer.ClassName, Values(config));
+        var entry = Object(registered is null ? "keras.layers" : layer.GetType().Namespace ?? "", layer.ClassName, Values(config));
+        entry["registered_name"] = registered;
         if (layer.Weights.Count > 0)
             entry["build_config"] = new Dictionary<string, object?> { ["input_shape"] = new List<object?> { null }.Concat(layer.BuiltInputShape!.Cast<object?>()).ToList() };
         return entry;
+    }
+
+    /// <summary>
+    /// The <c>registered_name</c> of a user-defined layer (null for SeqSharp's): the name its type is
+    /// registered under with <see cref="CustomObjects.Register"/>, else its class name, as Keras writes
+    /// an unregistered custom class. The type must have the config constructor that loading calls.
+    /// </summary>
+    private static string? CustomLayerName(Layer layer)
+    {
+        var type = layer.GetType();
+        if (type.Assembly == typeof(Layer).Assembly)
+        {
+            Require(LayerRegistry.Names.Contains(layer.ClassName), $"layer '{layer.Name}' of type {type.Name}");
+            return null;
+        }
+        if (!type.GetConstructors().Any(c => c.GetParameters() is [var p] && p.ParameterType.IsAssignableFrom(typeof(Dictionary<string, object?>))))
+            throw new NotSupportedException(
+                $"Cannot save the model: layer '{layer.Name}' is of the user-defined type {type.FullName}, which has no config constructor, so a saved model could not rebuild it. " +
+                $"Override GetConfig() to add the layer's own arguments, add `public {type.Name}(IReadOnlyDictionary<string, object?> config) : base(config)` that reads them, " +
+                $"and register the type (CustomObjects.Register(\"{layer.ClassName}\", typeof({type.Name}))) or pass it in customObjects when loading. SaveWeights saves the weights alone.");
+        return CustomObjects.RegisteredName(type) ?? layer.ClassName;
     }
 
     /// <summary>The batch shape a first layer declares: its batch size (stateful layers) or null, then its sample shape.</summary>
@@ -153,7 +187,10 @@ internal static class KerasConfigWriter
         if (value is IReadOnlyDictionary<string, object?> nested && nested.ContainsKey("class_name") && nested.ContainsKey("config") && !nested.ContainsKey("module"))
         {
             var inner = nested["config"] is IReadOnlyDictionary<string, object?> innerConfig ? Values(innerConfig) : nested["config"];
-            return Object(ModuleOf(key), (string)nested["class_name"]!, inner);
+            var serialized = Object(ModuleOf(key), (string)nested["class_name"]!, inner);
+            if (nested.GetValueOrDefault("registered_name") is string registered)
+                serialized["registered_name"] = registered;
+            return serialized;
         }
         return value;
     }

@@ -81,7 +81,13 @@ public class ActivationTests
     [Fact]
     public void Names_AreExactlyTheKerasNames()
     {
-        string[] expected = ["linear", "relu", "tanh", "sigmoid", "hard_sigmoid", "softmax", "elu", "selu", "softplus", "softsign", "swish", "silu", "gelu", "exponential"];
+        // keras/src/activations/__init__.py (Keras 3.16): ALL_OBJECTS_DICT without "threshold", which has no defaults.
+        string[] expected =
+        [
+            "linear", "relu", "tanh", "sigmoid", "hard_sigmoid", "softmax", "elu", "selu", "softplus", "softsign", "swish", "silu", "gelu", "exponential",
+            "leaky_relu", "relu6", "mish", "hard_silu", "hard_swish", "hard_tanh", "log_softmax", "log_sigmoid", "celu", "glu", "tanh_shrink",
+            "soft_shrink", "hard_shrink", "sparse_plus", "squareplus", "sparse_sigmoid", "sparsemax",
+        ];
         Assert.Equal(expected.Order(), Activation.Names.Order());
         foreach (string name in expected)
             Assert.Equal(name, Activation.Get(name).Name);
@@ -91,14 +97,14 @@ public class ActivationTests
     public void IsFusable_OnlyForActivationsWithDerivativeFromOutput()
     {
         foreach (string name in Activation.Names)
-            Assert.Equal(name is not ("softmax" or "swish" or "silu" or "gelu"), Activation.Get(name).IsFusable);
+            Assert.Equal(new[] { "linear", "relu", "tanh", "sigmoid", "hard_sigmoid", "elu", "selu", "softplus", "softsign", "exponential" }.Contains(name), Activation.Get(name).IsFusable);
     }
 
     [Fact]
     public void Get_UnknownName_ListsValidNames()
     {
-        var e = Assert.Throws<ArgumentException>(() => Activation.Get("relu6"));
-        Assert.Contains("Unknown activation: 'relu6'", e.Message);
+        var e = Assert.Throws<ArgumentException>(() => Activation.Get("relu7"));
+        Assert.Contains("Unknown activation: 'relu7'", e.Message);
         foreach (string name in Activation.Names)
             Assert.Contains(name, e.Message);
     }
@@ -147,5 +153,74 @@ public class ActivationTests
             Assert.True(Math.Abs(scaledFloat[k] - numeric[k]) <= 1e-5 * Math.Max(1, Math.Abs(numeric[k])),
                 $"{name}: float32 MultiplyByDerivative at {x[k]} gave {scaledFloat[k]}, finite differences {numeric[k]}.");
         }
+    }
+
+    [Fact]
+    public void Get_Threshold_ExplainsItNeedsArguments()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Activation.Get("threshold"));
+        Assert.Contains("threshold and default_value", e.Message);
+    }
+
+    [Fact]
+    public void Apply_LogSoftmax_IsLogOfSoftmaxOverTheLastAxis()
+    {
+        double[] row = [0, 10, -10, 2, 0.25];
+        double logTotal = Math.Log(row.Sum(Math.Exp));
+        var y = Activation.Get("log_softmax").Apply(tensor(row.Concat(Inputs).ToArray(), [2, 5], ScalarType.Float64));
+        double logTotal2 = Math.Log(Inputs.Sum(Math.Exp));
+        var expected = row.Select(v => v - logTotal).Concat(Inputs.Select(v => v - logTotal2)).ToArray();
+        TensorAssert.Close(tensor(expected, [2, 5], ScalarType.Float64), y, atol: 1e-13, what: "log_softmax");
+    }
+
+    [Fact]
+    public void Apply_Sparsemax_MatchesHandComputedProjection()
+    {
+        // [2, 1, 0.1]: sorted cumulative sums 2, 3, 3.1; support k = 1 (2 > (2-1)/1 but 1 < (3-1)/2), tau = 1: [1, 0, 0].
+        // [0.5, 0.4, -1]: k = 2 (0.4 > (0.9-1)/2, -1 < (-0.1-1)/3), tau = (0.9-1)/2 = -0.05: [0.55, 0.45, 0].
+        // [0, 0, 0]: k = 3, tau = -1/3: each 1/3.
+        var x = tensor(new[] { 2.0, 1, 0.1, 0.5, 0.4, -1, 0, 0, 0 }, [3, 3], ScalarType.Float64);
+        var y = Activation.Get("sparsemax").Apply(x);
+        var expected = tensor(new[] { 1.0, 0, 0, 0.55, 0.45, 0, 1.0 / 3, 1.0 / 3, 1.0 / 3 }, [3, 3], ScalarType.Float64);
+        TensorAssert.Close(expected, y, atol: 1e-14, what: "sparsemax");
+    }
+
+    [Fact]
+    public void Apply_Glu_GatesTheFirstHalfWithTheSecond()
+    {
+        var x = tensor(new[] { 1.0, -2, 0.5, 3 }, [1, 4], ScalarType.Float64);
+        var y = Activation.Get("glu").Apply(x);
+        var expected = tensor(new[] { 1.0 * ReferenceActivations.Sigmoid(0.5), -2 * ReferenceActivations.Sigmoid(3) }, [1, 2], ScalarType.Float64);
+        TensorAssert.Close(expected, y, atol: 1e-15, what: "glu");
+        Assert.Throws<ArgumentException>(() => Activation.Get("glu").Apply(ones(2, 3)));
+        Assert.Equal(new long[] { 5, 2 }, Activation.Get("glu").ComputeOutputShape([5, 4]));
+    }
+
+    [Fact]
+    public void Glu_InDense_HalvesUnitsAndIsRefusedByRecurrentCells()
+    {
+        var dense = new SeqSharp.Layers.Dense(6, activation: "glu", inputShape: [3]);
+        Assert.Equal(new long[] { 2, 3 }, dense.Call(ones(2, 3)).shape);
+        dense.Build([3]);
+        Assert.Equal(new long[] { 3 }, dense.OutputShape);
+        var e = Assert.Throws<ArgumentException>(() => new SeqSharp.Layers.LSTM(4, activation: "glu"));
+        Assert.Contains("halves the last axis", e.Message);
+    }
+
+    [Theory]
+    [InlineData("leaky_relu")]
+    [InlineData("mish")]
+    [InlineData("squareplus")]
+    [InlineData("sparse_plus")]
+    [InlineData("log_sigmoid")]
+    public void Apply_NewActivations_GradientMatchesFiniteDifferences(string name)
+    {
+        var f = ReferenceActivations.ByName[name];
+        double[] points = [-2.3, -0.7, 0.4, 1.9];
+        var x = tensor(points, ScalarType.Float64).requires_grad_(true);
+        Activation.Get(name).Apply(x).sum().backward();
+        const double h = 1e-6;
+        var numeric = tensor(points.Select(v => (f(v + h) - f(v - h)) / (2 * h)).ToArray(), ScalarType.Float64);
+        TensorAssert.Close(numeric, x.grad!, atol: 1e-8, what: name + " gradient");
     }
 }

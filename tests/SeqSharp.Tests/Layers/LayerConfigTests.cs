@@ -43,8 +43,18 @@ public class LayerConfigTests
         { "GlobalMaxPooling1D", () => new GlobalMaxPooling1D() },
         { "TimeDistributed", () => new TimeDistributed(new Dense(3, activation: "tanh"), inputShape: [5, 2]) },
         { "Bidirectional", () => new Bidirectional(new GRU(3, returnSequences: true, dropout: 0.1), mergeMode: "ave") },
+        { "Lambda", () => new Lambda(SampleFunction, functionName: "lambda_config_sample", outputShape: [3], inputShape: [3]) },
         { "BatchNormalization", () => new BatchNormalization(axis: -2, momentum: 0.9, epsilon: 1e-4, scale: false, movingVarianceInitializer: new Constant(2)) },
     };
+
+    /// <summary>The Lambda sample's function, registered under the name its config uses.</summary>
+    private static readonly Func<Tensor, Tensor> SampleFunction = Register(x => x * 2);
+
+    private static Func<Tensor, Tensor> Register(Func<Tensor, Tensor> function)
+    {
+        CustomObjects.Register("lambda_config_sample", function);
+        return function;
+    }
 
     [Theory]
     [MemberData(nameof(Layers))]

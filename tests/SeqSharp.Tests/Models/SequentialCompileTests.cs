@@ -56,11 +56,11 @@ public class SequentialCompileTests
     }
 
     [Theory]
-    [InlineData("optimizer", "adamm", "adagrad, adam, adamw, rmsprop, sgd")]
+    [InlineData("optimizer", "adamm", "adadelta, adagrad, adam, adamax, adamw, ftrl, lion, nadam, rmsprop, sgd")]
     [InlineData("loss", "mean_squared_eror", "mse")]
     [InlineData("loss", "mse2", "binary_crossentropy")]
     [InlineData("metric", "maee", "mae")]
-    [InlineData("metric", "precision", "accuracy")]
+    [InlineData("metric", "precison", "accuracy")]
     public void Compile_UnknownName_ArgumentExceptionListingValidNamesAndKeepingTheConfiguration(string kind, string name, string listed)
     {
         var model = Model();

@@ -27,9 +27,9 @@ public class OptimizerTests
     [Fact]
     public void Get_UnknownName_ListsValidNames()
     {
-        var e = Assert.Throws<ArgumentException>(() => Optimizer.Get("adamax"));
-        Assert.Contains("'adamax'", e.Message);
-        Assert.Contains("adagrad, adam, adamw, rmsprop, sgd", e.Message);
+        var e = Assert.Throws<ArgumentException>(() => Optimizer.Get("adamaxx"));
+        Assert.Contains("'adamaxx'", e.Message);
+        Assert.Contains("adadelta, adagrad, adam, adamax, adamw, ftrl, lion, nadam, rmsprop, sgd", e.Message);
     }
 
     [Fact]

@@ -19,7 +19,7 @@ namespace SeqSharp.Tests.Saving;
 /// </summary>
 public class LegacyH5Tests
 {
-    private const string ModelConfig = """
+    internal const string ModelConfig = """
         {"class_name": "Sequential", "config": {"name": "sequential_7", "layers": [
           {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 5, 3], "dtype": "float32", "sparse": false, "ragged": false, "name": "lstm_input"}},
           {"class_name": "LSTM", "config": {"name": "lstm", "trainable": true, "dtype": "float32", "batch_input_shape": [null, 5, 3], "return_sequences": true,

@@ -120,7 +120,7 @@ public sealed class Conv1D : Layer
             throw new ArgumentException(
                 $"Layer '{Name}' needs at least {ConvPadding.Extent(KernelSize, DilationRate)} steps with padding \"valid\" (kernelSize {KernelSize}, dilationRate {DilationRate}). " +
                 $"Received input of sample shape {ShapeText.Format(sampleShape)}.");
-        return [steps, Filters];
+        return Activation.ComputeOutputShape([steps, Filters]);
     }
 
     /// <inheritdoc />

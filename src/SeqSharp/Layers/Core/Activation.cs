@@ -40,7 +40,7 @@ public sealed class Activation : Layer
     }
 
     /// <inheritdoc />
-    public override long[] ComputeOutputShape(long[] sampleShape) => sampleShape;
+    public override long[] ComputeOutputShape(long[] sampleShape) => Function.ComputeOutputShape(sampleShape);
 
     /// <inheritdoc />
     public override Tensor forward(Tensor x) => Function.Apply(x);

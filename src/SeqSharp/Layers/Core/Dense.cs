@@ -84,7 +84,7 @@ public sealed class Dense : Layer
     }
 
     /// <inheritdoc />
-    public override long[] ComputeOutputShape(long[] sampleShape) => [.. sampleShape[..^1], Units];
+    public override long[] ComputeOutputShape(long[] sampleShape) => Activation.ComputeOutputShape([.. sampleShape[..^1], Units]);
 
     /// <inheritdoc />
     public override Tensor forward(Tensor x)

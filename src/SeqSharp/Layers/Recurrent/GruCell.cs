@@ -38,8 +38,8 @@ public sealed class GruCell : RecurrentCell
         bool resetAfter = true, double dropout = 0.0, double recurrentDropout = 0.0, long? seed = null)
         : base("gru_cell", units, dropout, recurrentDropout, seed)
     {
-        Activation = Activations.Activation.Get(activation);
-        RecurrentActivation = Activations.Activation.Get(recurrentActivation);
+        Activation = Activations.Activation.ForRecurrent(activation, nameof(activation));
+        RecurrentActivation = Activations.Activation.ForRecurrent(recurrentActivation, nameof(recurrentActivation));
         UseBias = useBias;
         KernelInitializer = kernelInitializer ?? new GlorotUniform();
         RecurrentInitializer = recurrentInitializer ?? new Orthogonal();

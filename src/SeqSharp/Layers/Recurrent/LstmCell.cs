@@ -34,8 +34,8 @@ public sealed class LstmCell : RecurrentCell
         bool unitForgetBias = true, bool usePeepholes = false, double dropout = 0.0, double recurrentDropout = 0.0, long? seed = null)
         : base("lstm_cell", units, dropout, recurrentDropout, seed)
     {
-        Activation = Activations.Activation.Get(activation);
-        RecurrentActivation = Activations.Activation.Get(recurrentActivation);
+        Activation = Activations.Activation.ForRecurrent(activation, nameof(activation));
+        RecurrentActivation = Activations.Activation.ForRecurrent(recurrentActivation, nameof(recurrentActivation));
         UseBias = useBias;
         KernelInitializer = kernelInitializer ?? new GlorotUniform();
         RecurrentInitializer = recurrentInitializer ?? new Orthogonal();

@@ -23,7 +23,7 @@ public sealed class SimpleRnnCell : RecurrentCell
         double dropout = 0.0, double recurrentDropout = 0.0, long? seed = null)
         : base("simple_rnn_cell", units, dropout, recurrentDropout, seed)
     {
-        Activation = Activations.Activation.Get(activation);
+        Activation = Activations.Activation.ForRecurrent(activation, nameof(activation));
         UseBias = useBias;
         KernelInitializer = kernelInitializer ?? new GlorotUniform();
         RecurrentInitializer = recurrentInitializer ?? new Orthogonal();

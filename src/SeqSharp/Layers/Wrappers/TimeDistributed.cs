@@ -69,12 +69,21 @@ public sealed class TimeDistributed : Layer
         return config;
     }
 
-    /// <summary>Keras's nested form of a layer: <c>{"class_name": ..., "config": {...}}</c>.</summary>
-    internal static Dictionary<string, object?> Serialize(Layer layer) => new()
+    /// <summary>
+    /// Keras's nested form of a layer: <c>{"class_name": ..., "config": {...}}</c>, with the
+    /// <c>registered_name</c> of a user-defined layer (its <see cref="CustomObjects"/> name, else its class name).
+    /// </summary>
+    internal static Dictionary<string, object?> Serialize(Layer layer)
     {
-        ["class_name"] = layer.ClassName,
-        ["config"] = layer.GetConfig(),
-    };
+        var serialized = new Dictionary<string, object?>
+        {
+            ["class_name"] = layer.ClassName,
+            ["config"] = layer.GetConfig(),
+        };
+        if (layer.GetType().Assembly != typeof(Layer).Assembly)
+            serialized["registered_name"] = CustomObjects.RegisteredName(layer.GetType()) ?? layer.ClassName;
+        return serialized;
+    }
 
     internal static TimeDistributed FromConfig(LayerConfig c) =>
         new(c.Layer("layer") ?? throw new ArgumentException("Layer config for 'TimeDistributed' has no 'layer', which is required."), c.InputShape, c.Name);
