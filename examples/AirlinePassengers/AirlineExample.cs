@@ -50,6 +50,15 @@ public static class AirlineExample
     public static string DataPath => Path.Combine(AppContext.BaseDirectory, "airline-passengers.csv");
 
     /// <summary>Trains, forecasts and prints the comparison; with <paramref name="plotPath"/>, also draws the forecasts as a PNG.</summary>
+    /// <summary>The example's model, untrained: LSTM → Dense on windows of <see cref="Window"/> months.</summary>
+    public static Sequential BuildModel(int units)
+    {
+        var model = new Sequential();
+        model.Add(new LSTM(units, inputShape: [Window, 1]));
+        model.Add(new Dense(1));
+        return model;
+    }
+
     public static AirlineResult Run(AirlineOptions options, TextWriter log, string? dataPath = null, string? plotPath = null)
     {
         Utils.SetRandomSeed(options.Seed);
@@ -76,9 +85,7 @@ public static class AirlineExample
         log.WriteLine($"output: this month's growth. Windows: train {xTrain.shape[0]} (targets up to 1958-12), test {xTest.shape[0]} (1959-01 .. 1960-12).");
         log.WriteLine();
 
-        var model = new Sequential();
-        model.Add(new LSTM(options.Units, inputShape: [Window, 1]));
-        model.Add(new Dense(1));
+        var model = BuildModel(options.Units);
         model.Compile(optimizer: new Adam(learningRate: 1e-3), loss: "mse");
         model.Summary(log);
         log.WriteLine();

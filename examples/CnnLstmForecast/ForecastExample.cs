@@ -28,6 +28,17 @@ public static class ForecastExample
     public const int Window = 48;
     public const int Horizon = 6;
 
+    /// <summary>The example's model, untrained: Conv1D (causal) → MaxPooling1D → LSTM → Dense.</summary>
+    public static Sequential BuildModel()
+    {
+        var model = new Sequential();
+        model.Add(new Conv1D(filters: 32, kernelSize: 3, padding: "causal", activation: "relu", inputShape: [Window, 2]));
+        model.Add(new MaxPooling1D(poolSize: 2));
+        model.Add(new LSTM(32));
+        model.Add(new Dense(Horizon));
+        return model;
+    }
+
     public static ForecastResult Run(ForecastOptions options, TextWriter log)
     {
         Utils.SetRandomSeed(7);
@@ -48,11 +59,7 @@ public static class ForecastExample
         log.WriteLine($"Samples: train {xTrain.shape[0]}, validation {xValidation.shape[0]}, test {xTest.shape[0]}.");
         log.WriteLine();
 
-        var model = new Sequential();
-        model.Add(new Conv1D(filters: 32, kernelSize: 3, padding: "causal", activation: "relu", inputShape: [Window, 2]));
-        model.Add(new MaxPooling1D(poolSize: 2));
-        model.Add(new LSTM(32));
-        model.Add(new Dense(Horizon));
+        var model = BuildModel();
         model.Compile(optimizer: "adam", loss: "mse", metrics: ["mae"]);
         model.Summary(log);
 

@@ -40,6 +40,17 @@ public static class LongRangeExample
     /// Trains and evaluates both models at every T. <paramref name="trained"/>, when given, receives
     /// each trained model with its T, name and test inputs (to look inside it, see <see cref="Inspect"/>).
     /// </summary>
+    /// <summary>One of the example's two models, untrained: <c>"LSTM"</c> or <c>"SimpleRNN"</c> → Dense on the adding problem's (steps, 2) input.</summary>
+    public static Sequential BuildModel(string name, int units, int steps)
+    {
+        var model = new Sequential();
+        model.Add(name == "LSTM"
+            ? new LSTM(units, inputShape: [steps, 2])
+            : new SimpleRNN(units, inputShape: [steps, 2]));
+        model.Add(new Dense(1));
+        return model;
+    }
+
     public static IReadOnlyList<LongRangeRow> Run(LongRangeOptions options, TextWriter log, Action<int, string, Sequential, Tensor>? trained = null)
     {
         log.WriteLine($"Adding problem: {options.Units} units, Adam (lr 1e-3, clipnorm 1), batch {options.BatchSize}, " +
@@ -58,11 +69,7 @@ public static class LongRangeExample
             {
                 Utils.SetRandomSeed(steps);
                 Utils.ClearSession();
-                var model = new Sequential();
-                model.Add(name == "LSTM"
-                    ? new LSTM(options.Units, inputShape: [steps, 2])
-                    : new SimpleRNN(options.Units, inputShape: [steps, 2]));
-                model.Add(new Dense(1));
+                var model = BuildModel(name, options.Units, steps);
                 model.Compile(optimizer: new Adam(learningRate: 1e-3, clipnorm: 1.0), loss: "mse");
                 var clock = Stopwatch.StartNew();
                 model.Fit(xTrain, yTrain, batchSize: options.BatchSize, epochs: options.Epochs, verbose: 0);

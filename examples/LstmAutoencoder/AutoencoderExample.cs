@@ -28,6 +28,17 @@ public sealed record AutoencoderResult(double Threshold, double FalseAlarmRate, 
 /// </summary>
 public static class AutoencoderExample
 {
+    /// <summary>The example's model, untrained: LSTM encoder → RepeatVector → LSTM decoder → TimeDistributed(Dense).</summary>
+    public static Sequential BuildModel()
+    {
+        var model = new Sequential();
+        model.Add(new LSTM(32, inputShape: [SignalData.Steps, 1]));
+        model.Add(new RepeatVector(SignalData.Steps));
+        model.Add(new LSTM(32, returnSequences: true));
+        model.Add(new TimeDistributed(new Dense(1)));
+        return model;
+    }
+
     public static AutoencoderResult Run(AutoencoderOptions options, TextWriter log)
     {
         Utils.SetRandomSeed(3);
@@ -40,11 +51,7 @@ public static class AutoencoderExample
 
         // Encoder: the whole sequence into the LSTM's last 32-number output; decoder: that code,
         // repeated at every step, back into 40 steps.
-        var model = new Sequential();
-        model.Add(new LSTM(32, inputShape: [SignalData.Steps, 1]));
-        model.Add(new RepeatVector(SignalData.Steps));
-        model.Add(new LSTM(32, returnSequences: true));
-        model.Add(new TimeDistributed(new Dense(1)));
+        var model = BuildModel();
         // A cosine-decaying learning rate ends training on small, steady steps; clipping guards against spikes.
         long steps = options.Epochs * (long)Math.Ceiling(options.TrainSequences * 0.9 / 32);
         model.Compile(optimizer: new Adam(learningRate: new CosineDecay(0.005, steps, alpha: 0.02), clipnorm: 1.0), loss: "mse");

@@ -28,6 +28,27 @@ public static class SentimentExample
 {
     public const int MaxLength = 20;
 
+    /// <summary>The example's model, untrained: Embedding (masking the padding) → Bidirectional(LSTM) → Dense.</summary>
+    public static Sequential BuildModel(int inputDim)
+    {
+        var model = new Sequential();
+        model.Add(new Embedding(inputDim: inputDim, outputDim: 16, maskZero: true, inputShape: [MaxLength]));
+        model.Add(new Bidirectional(new LSTM(16)));
+        model.Add(new Dense(1, activation: "sigmoid"));
+        return model;
+    }
+
+    /// <summary>The order-blind baseline, untrained: Embedding → masked GlobalAveragePooling1D → Dense → Dense.</summary>
+    public static Sequential BuildBagOfWords(int inputDim)
+    {
+        var bagOfWords = new Sequential();
+        bagOfWords.Add(new Embedding(inputDim: inputDim, outputDim: 16, maskZero: true, inputShape: [MaxLength]));
+        bagOfWords.Add(new GlobalAveragePooling1D());
+        bagOfWords.Add(new Dense(16, activation: "relu"));
+        bagOfWords.Add(new Dense(1, activation: "sigmoid"));
+        return bagOfWords;
+    }
+
     public static SentimentResult Run(SentimentOptions options, TextWriter log)
     {
         Utils.SetRandomSeed(11);
@@ -44,21 +65,14 @@ public static class SentimentExample
         log.WriteLine();
 
         var (x, y, xTest) = (Encode(train), Labels(train), Encode(test));
-        var model = new Sequential();
-        model.Add(new Embedding(inputDim: words.InputDim, outputDim: 16, maskZero: true, inputShape: [MaxLength]));
-        model.Add(new Bidirectional(new LSTM(16)));
-        model.Add(new Dense(1, activation: "sigmoid"));
+        var model = BuildModel(words.InputDim);
         model.Compile(optimizer: "adam", loss: "binary_crossentropy", metrics: ["accuracy"]);
         model.Summary(log);
         log.WriteLine();
         model.Fit(x, y, epochs: options.Epochs, batchSize: 32, validationSplit: 0.1, verbose: options.Verbose);
 
         // The same words without their order: the mean of the real words' embeddings (the mask keeps padding out).
-        var bagOfWords = new Sequential();
-        bagOfWords.Add(new Embedding(inputDim: words.InputDim, outputDim: 16, maskZero: true, inputShape: [MaxLength]));
-        bagOfWords.Add(new GlobalAveragePooling1D());
-        bagOfWords.Add(new Dense(16, activation: "relu"));
-        bagOfWords.Add(new Dense(1, activation: "sigmoid"));
+        var bagOfWords = BuildBagOfWords(words.InputDim);
         bagOfWords.Compile(optimizer: "adam", loss: "binary_crossentropy", metrics: ["accuracy"]);
         bagOfWords.Fit(x, y, epochs: options.Epochs, batchSize: 32, verbose: 0);
 

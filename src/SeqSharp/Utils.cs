@@ -25,6 +25,31 @@ public static class Utils
     public static void ClearSession() => Layers.LayerNames.Reset();
 
     /// <summary>
+    /// <c>loss.backward()</c> for your own training loops, with SeqSharp's errors: when the backward
+    /// pass of a recurrent layer fails (say its weights were changed between the forward pass and
+    /// backward), this throws an exception naming the layer and the cause, where
+    /// <c>loss.backward()</c> can only throw LibTorch's generic "returned an invalid gradient" error.
+    /// </summary>
+    /// <remarks>
+    /// A recurrent layer's backward runs inside a native callback, where an exception would end the
+    /// process; SeqSharp keeps it there and makes LibTorch refuse the gradients instead, so plain
+    /// <c>backward()</c> fails cleanly too, but without the layer's message. <c>Fit</c> uses this.
+    /// </remarks>
+    /// <param name="loss">A scalar to differentiate.</param>
+    /// <exception cref="InvalidOperationException">A layer's backward pass failed; the message names the layer and the cause.</exception>
+    /// <example>
+    /// <code>
+    /// var value = loss.Call(y, model.Call(x));
+    /// Utils.Backward(value);          // rather than value.backward()
+    /// </code>
+    /// </example>
+    public static void Backward(Tensor loss)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        Layers.Kernels.BackwardFailure.Backward(loss);
+    }
+
+    /// <summary>
     /// Pads sequences of different lengths to one length (Keras <c>keras.utils.pad_sequences</c>):
     /// a <c>(samples, maxlen)</c> tensor, shorter sequences filled with <paramref name="value"/>,
     /// longer ones cut.

@@ -11,8 +11,8 @@ namespace SeqSharp.Interpretability;
 /// model around a cell; here one call does it).
 /// </summary>
 /// <remarks>
-/// <para>The model runs layer by layer without gradients and in inference mode (its mode is restored
-/// afterwards). Non-recurrent layers run as usual; each recurrent layer (<c>SimpleRNN</c>,
+/// <para>The model runs layer by layer without gradients and in inference mode (for its own calls: the
+/// model's training flag is not touched). Non-recurrent layers run as usual; each recurrent layer (<c>SimpleRNN</c>,
 /// <c>LSTM</c>, <c>GRU</c>, and both directions inside <c>Bidirectional</c>) is stepped through
 /// its cell's op-by-op equations (<see cref="RecurrentCell.Step"/>, the reference of the fused
 /// kernels) with its own weights, activations and options (peepholes, resetAfter), and its output,
@@ -45,9 +45,8 @@ public static class ActivationRecorder
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(x);
         ModelInput.Check(model, x, nameof(x));
-        bool wasTraining = model.training;
-        model.eval();
-        try
+        // Inference mode for these calls only, not by switching the model's shared training flag.
+        using (Layers.CallMode.Use(training: false))
         {
             using var scope = torch.NewDisposeScope();
             using var _ = torch.no_grad();
@@ -88,10 +87,6 @@ public static class ActivationRecorder
                     gate.MoveToOuterDisposeScope();
             }
             return recordings;
-        }
-        finally
-        {
-            model.train(wasTraining);
         }
     }
 

@@ -18,7 +18,7 @@ namespace SeqSharp.Interpretability;
 /// <c>(batch, ...)</c> to one value per sample <c>(batch)</c>, e.g. <c>y => y[.., 9, 0]</c> or a
 /// class score. Without either, the output must have one value per sample (e.g. <c>(batch, 1)</c>),
 /// which is then explained.</para>
-/// <para><b>How it runs.</b> In inference mode (the model's mode is restored afterwards), on the whole
+/// <para><b>How it runs.</b> In inference mode (for its own calls: the model's training flag is not touched), on the whole
 /// batch at once per evaluation, in the model's element type (build the model with
 /// <c>dtype: ScalarType.Float64</c> for double-precision attributions). Samples are independent,
 /// so each sample's attribution is that sample's own. Gradients are taken with
@@ -193,9 +193,8 @@ public static partial class Attributions
                 nameof(y));
         loss ??= Loss.Get("mse");
         using var generator = seed is long value ? new Generator(unchecked((ulong)value), torch.CPU) : null;
-        bool wasTraining = model.training;
-        model.eval();
-        try
+        // Inference mode for these calls only, not by switching the model's shared training flag.
+        using (Layers.CallMode.Use(training: false))
         {
             using var scope = torch.NewDisposeScope();
             using var _ = torch.no_grad();
@@ -218,13 +217,9 @@ public static partial class Attributions
             }
             return torch.tensor(importance, input.dtype).MoveToOuterDisposeScope();
         }
-        finally
-        {
-            model.train(wasTraining);
-        }
     }
 
-    /// <summary>Checks, switches to inference mode, runs <paramref name="body"/> on the cast input in a dispose scope, restores the mode.</summary>
+    /// <summary>Checks, then runs <paramref name="body"/> on the cast input in inference mode and a dispose scope.</summary>
     private static Tensor Run(Sequential model, Tensor x, Func<Tensor, Tensor>? target, long[]? outputIndex, Func<Tensor, Func<Tensor, Tensor>, Tensor> body)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -232,17 +227,12 @@ public static partial class Attributions
         var outputShape = ModelInput.Check(model, x, nameof(x));
         ModelInput.ThrowIfStateful(model);
         var select = Selector(outputShape, target, outputIndex);
-        bool wasTraining = model.training;
-        model.eval();
-        try
+        // Inference mode for these calls only, not by switching the model's shared training flag.
+        using (Layers.CallMode.Use(training: false))
         {
             using var scope = torch.NewDisposeScope();
             var input = ModelInput.Cast(model, x, nameof(x));
             return body(input, select).detach().MoveToOuterDisposeScope();
-        }
-        finally
-        {
-            model.train(wasTraining);
         }
     }
 
@@ -255,7 +245,7 @@ public static partial class Attributions
         // An output that does not depend on the input (no graph, or none through the input) has a zero gradient.
         if (!values.requires_grad)
             return torch.zeros_like(input);
-        var gradient = torch.autograd.grad([values.sum()], [input], allow_unused: true)[0];
+        var gradient = Layers.Kernels.BackwardFailure.Grad([values.sum()], [input], allowUnused: true)[0];
         return gradient is null || gradient.Handle == IntPtr.Zero ? torch.zeros_like(input) : gradient;
     }
 

@@ -12,8 +12,9 @@ namespace SeqSharp.Layers;
 /// </summary>
 /// <remarks>
 /// <para>A new layer is in inference mode (<c>eval()</c>), as a Keras layer called outside
-/// <c>fit()</c> is: call <c>train()</c> to make dropout-like layers act. <c>Sequential.Fit</c>
-/// switches the model to training mode and back.</para>
+/// <c>fit()</c> is: call <c>train()</c> to make dropout-like layers act. <c>Sequential.Fit</c> runs
+/// its own forward passes in training mode, and <c>Evaluate</c> / <c>Predict</c> theirs in inference
+/// mode, without changing the flag (see <see cref="training"/>).</para>
 /// <para>Shapes given to <see cref="Build"/> and <see cref="ComputeOutputShape"/> leave out the batch
 /// axis: an LSTM fed <c>(batch, 10, 1)</c> is built with <c>[10, 1]</c>. A layer builds itself on
 /// its first <see cref="Call"/> if nothing built it before.</para>
@@ -70,6 +71,19 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
 
     /// <summary>The element type of the weights and outputs.</summary>
     public ScalarType DType { get; }
+
+    /// <summary>
+    /// Whether the current call runs in training mode (Keras's <c>training</c> argument): the mode
+    /// <c>Fit</c> (training), <c>Evaluate</c> and <c>Predict</c> (inference) set for their own calls on
+    /// the calling thread, else the module's flag (<c>train()</c> / <c>eval()</c>).
+    /// </summary>
+    /// <remarks>
+    /// Layers that act only in training (dropout, noise, batch statistics) read this. The flag of
+    /// <c>train()</c>/<c>eval()</c> is shared by every thread using the model, so <c>Fit</c>,
+    /// <c>Evaluate</c> and <c>Predict</c> never switch it: a <c>Predict</c> on one thread never sees
+    /// dropout from a <c>Fit</c> on another, and leaves the flag as it found it.
+    /// </remarks>
+    public override bool training => CallMode.Current ?? base.training;
 
     /// <summary>Whether the weights exist.</summary>
     public bool Built { get; private set; }
@@ -249,6 +263,9 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
 
     /// <summary>Whether the layer passes an incoming mask on unchanged (Keras <c>supports_masking</c>).</summary>
     protected virtual bool SupportsMasking => false;
+
+    /// <summary><see cref="SupportsMasking"/>, for the ONNX exporter.</summary>
+    internal bool PassesMask => SupportsMasking;
 
     /// <summary>
     /// The mask of the output for an input and its mask (Keras <c>compute_mask</c>): by default the

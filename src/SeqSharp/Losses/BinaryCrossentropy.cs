@@ -45,6 +45,7 @@ public sealed class BinaryCrossentropy : Loss
     public override Tensor Compute(Tensor yTrue, Tensor yPred)
     {
         var (t, p) = LossInputs.Align(yTrue, yPred, Who);
+        Crossentropy.CheckBinaryTargets(t, Who, "y_true");
         if (LabelSmoothing != 0)
             t = t * (1.0 - LabelSmoothing) + 0.5 * LabelSmoothing;
         var values = FromLogits
@@ -52,6 +53,10 @@ public sealed class BinaryCrossentropy : Loss
             : nn.functional.binary_cross_entropy(p.clamp(LossInputs.Epsilon, 1.0 - LossInputs.Epsilon), t, reduction: nn.Reduction.None);
         return values.mean([-1]);
     }
+
+    /// <inheritdoc />
+    internal override void CheckTargets(Tensor y, long[] outputShape, string yName) =>
+        Crossentropy.CheckBinaryTargets(y, Who, $"'{yName}'");
 
     /// <inheritdoc />
     public override Dictionary<string, object?> GetConfig()

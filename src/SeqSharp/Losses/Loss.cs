@@ -141,6 +141,17 @@ public abstract class Loss
     /// <summary>Converts a Keras loss name (see <see cref="Get"/>).</summary>
     public static implicit operator Loss(string name) => Get(name);
 
+    /// <summary>
+    /// Checks a whole target set before training starts (<c>Fit</c>, <c>Evaluate</c>), so that targets
+    /// this loss cannot take are refused before any weight changes: nothing by default; binary
+    /// cross-entropy checks the range [0, 1], sparse categorical cross-entropy the class indices.
+    /// </summary>
+    /// <param name="y">The targets, in the model's element type and matched to its output shape.</param>
+    /// <param name="outputShape">The model's output shape, samples first.</param>
+    /// <param name="yName">The targets' argument name, for messages.</param>
+    /// <exception cref="ArgumentException">A target outside the loss's range.</exception>
+    internal virtual void CheckTargets(Tensor y, long[] outputShape, string yName) { }
+
     /// <summary>For metrics that wrap a loss: the values and the mask.</summary>
     internal (Tensor Values, Tensor? Mask) ComputeValuesAndMask(Tensor yTrue, Tensor yPred) => ComputeWithMask(yTrue, yPred);
 

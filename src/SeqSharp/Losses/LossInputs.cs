@@ -46,6 +46,7 @@ internal static class LossInputs
             throw new ArgumentNullException(nameof(yTrue), $"{who}: y_true is null.");
         if (yPred is null)
             throw new ArgumentNullException(nameof(yPred), $"{who}: y_pred is null.");
+        RequireReal(yTrue, yPred, who);
         if (!yPred.is_floating_point())
             yPred = yPred.to_type(ScalarType.Float32);
         if (yTrue.dtype != yPred.dtype)
@@ -73,4 +74,12 @@ internal static class LossInputs
 
     /// <summary><c>[32, 10, 1]</c>.</summary>
     public static string Shape(Tensor t) => ShapeText.Format(t.shape);
+
+    /// <summary>Refuses complex targets or predictions: converting them to real would silently drop the imaginary part.</summary>
+    public static void RequireReal(Tensor yTrue, Tensor yPred, string who)
+    {
+        if (yTrue.is_complex() || yPred.is_complex())
+            throw new ArgumentException(
+                $"{who} expected real-valued y_true and y_pred. Received: y_true.dtype={yTrue.dtype}, y_pred.dtype={yPred.dtype}.");
+    }
 }

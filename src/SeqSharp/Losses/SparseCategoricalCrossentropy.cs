@@ -62,6 +62,16 @@ public sealed class SparseCategoricalCrossentropy : Loss
     }
 
     /// <inheritdoc />
+    internal override void CheckTargets(Tensor y, long[] outputShape, string yName)
+    {
+        using var scope = NewDisposeScope();
+        var labels = (y.is_floating_point() ? y.round() : y).to_type(ScalarType.Int64);
+        if (IgnoreClass is int ignore)
+            labels = labels * labels.ne(ignore);
+        SparseLabels.CheckRange(labels, outputShape[^1], $"{Who} (targets '{yName}')");
+    }
+
+    /// <inheritdoc />
     public override Dictionary<string, object?> GetConfig()
     {
         var config = base.GetConfig();

@@ -18,6 +18,7 @@ internal static class SparseLabels
             throw new ArgumentNullException(nameof(yTrue), $"{who}: y_true is null.");
         if (yPred is null)
             throw new ArgumentNullException(nameof(yPred), $"{who}: y_pred is null.");
+        LossInputs.RequireReal(yTrue, yPred, who);
         if (!yPred.is_floating_point())
             yPred = yPred.to_type(ScalarType.Float32);
         var (t, p) = LossInputs.SqueezeOrExpandToSameRank(yTrue, yPred);

@@ -71,6 +71,9 @@ public class MeanMetricWrapper : Mean
     internal bool SavedByName { get; init; }
 
     /// <inheritdoc />
+    internal override void CheckTargets(Tensor y, long[] outputShape, string yName) => _loss?.CheckTargets(y, outputShape, yName);
+
+    /// <inheritdoc />
     public override void UpdateState(Tensor yTrue, Tensor yPred, Tensor? sampleWeight = null)
     {
         using var scope = NewDisposeScope();

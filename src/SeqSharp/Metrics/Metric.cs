@@ -50,6 +50,9 @@ public abstract class Metric
     /// <exception cref="ArgumentException">Incompatible shapes; the message gives them.</exception>
     public abstract void UpdateState(Tensor yTrue, Tensor yPred, Tensor? sampleWeight = null);
 
+    /// <summary>Checks a whole target set before training starts (see <c>Loss.CheckTargets</c>); nothing by default.</summary>
+    internal virtual void CheckTargets(Tensor y, long[] outputShape, string yName) { }
+
     /// <summary>The metric over everything since the last reset (0 before any update, like Keras's <c>divide_no_nan</c>).</summary>
     public abstract double Result();
 

@@ -28,6 +28,9 @@ public sealed partial class Sequential
                 $"'{xName}' and '{yName}' must have the same number of samples. Received: {xName} has {samples} (shape {ShapeText.Format(x.shape)}), {yName} has {(y.dim() < 1 ? 0 : y.shape[0])} (shape {ShapeText.Format(y.shape)}).",
                 yName);
 
+        if (x.is_complex() || y.is_complex())
+            throw new ArgumentException(
+                $"Expected real-valued '{xName}' and '{yName}'. Received: {xName}.dtype={x.dtype}, {yName}.dtype={y.dtype}.", x.is_complex() ? xName : yName);
         var dtype = _layers[0].DType;
         var xs = x.is_floating_point() ? x.to_type(dtype) : x.alias();
         RequireFinite(xs, xName);
@@ -36,6 +39,11 @@ public sealed partial class Sequential
 
         long[] output = [samples, .. InferOutputShape(x.shape[1..], samples)];
         ys = MatchTargets(ys, output, loss, yName);
+        // Targets the loss or a metric cannot take are refused here, before any weight changes,
+        // rather than by the first batch that holds one (or by LibTorch, with C++ frames).
+        loss.CheckTargets(ys, output, yName);
+        foreach (var metric in _metrics)
+            metric.CheckTargets(ys, output, yName);
 
         Tensor? weights = null;
         if (sampleWeight is not null)

@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using SeqSharp.Layers;
 using SeqSharp.Onnx;
 using SeqSharp.Saving;
 
@@ -9,18 +10,24 @@ public sealed partial class Sequential
     /// <summary>
     /// Writes the model as an ONNX graph for inference, which ONNX Runtime (and other ONNX tools)
     /// run without SeqSharp: input <c>input</c> of shape <c>(batch, ...)</c> with a dynamic batch
-    /// dimension, output <c>output</c>, in the model's element type (float32 or float64).
+    /// dimension (and a dynamic time axis when the model takes any length), output <c>output</c>, in
+    /// the model's element type (float32 or float64); a model that starts with an
+    /// <see cref="Embedding"/> takes int64 token ids.
     /// </summary>
     /// <remarks>
-    /// <para>Layers: Dense, SimpleRNN (ONNX <c>RNN</c>), LSTM (<c>LSTM</c>, peepholes as <c>P</c>),
-    /// GRU (<c>GRU</c>, <c>linear_before_reset = 1</c> for <c>resetAfter</c>), Activation, Flatten,
-    /// Reshape, RepeatVector, Permute; Dropout, SpatialDropout1D and GaussianNoise are identities at
-    /// inference and leave no node. Recurrent layers run time-major in ONNX, so each sits between two
-    /// <c>Transpose</c> nodes; <c>goBackwards</c> runs in direction <c>"reverse"</c>.</para>
+    /// <para>Every SeqSharp layer but <see cref="Lambda"/> exports: Dense, Activation, SimpleRNN
+    /// (ONNX <c>RNN</c>), LSTM (<c>LSTM</c>, peepholes as <c>P</c>), GRU (<c>GRU</c>,
+    /// <c>linear_before_reset = 1</c> for <c>resetAfter</c>), Bidirectional, Conv1D (<c>Conv</c>),
+    /// pooling (<c>MaxPool</c>, <c>AveragePool</c>, reductions), Embedding (<c>Gather</c>), Masking,
+    /// TimeDistributed of any layer, LayerNormalization, BatchNormalization (its moving statistics),
+    /// Flatten, Reshape, RepeatVector, Permute; Dropout, SpatialDropout1D and GaussianNoise are
+    /// identities at inference and leave no node. Keras masks flow through the graph as through the
+    /// model: recurrent layers skip masked steps wherever they are (see docs/formats.md for how).</para>
     /// <para>Activations inside recurrent layers must be ones ONNX's recurrent operators take
     /// (sigmoid, tanh, relu, linear, hard_sigmoid, elu, softsign, softplus); other layers take every
-    /// SeqSharp activation. Stateful recurrent layers and other layers are refused with a message
-    /// naming them. The file is written through a temporary file, as <see cref="Save"/> does.</para>
+    /// SeqSharp activation. Stateful recurrent layers (an ONNX graph carries no state between calls),
+    /// Lambda layers and user-defined layers are refused with a message naming them. The file is
+    /// written through a temporary file, as <see cref="Save"/> does.</para>
     /// </remarks>
     /// <param name="path">The file to write, usually ending in <c>.onnx</c> (replaced if it exists).</param>
     /// <param name="opset">The ONNX opset version, 14 to 21 (default 14, which ONNX Runtime 1.8 and newer runs).</param>

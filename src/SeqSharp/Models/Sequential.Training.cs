@@ -3,6 +3,7 @@ using SeqSharp.Callbacks;
 using SeqSharp.Data;
 using SeqSharp.Distributed;
 using SeqSharp.Layers;
+using SeqSharp.Layers.Kernels;
 using SeqSharp.Losses;
 using SeqSharp.Metrics;
 using SeqSharp.Optimizers;
@@ -18,6 +19,7 @@ public sealed partial class Sequential
     private Optimizer? _optimizer;
     private Loss? _loss;
     private List<Metric> _metrics = [];
+    private readonly TrainingGate _trainingGate = new();
 
     /// <summary>The optimizer set by <see cref="Compile"/>, or null.</summary>
     public Optimizer? Optimizer => _optimizer;
@@ -57,8 +59,11 @@ public sealed partial class Sequential
     /// <param name="loss">The loss to minimise; required before <c>Fit</c> and <c>Evaluate</c>.</param>
     /// <param name="metrics">Metrics reported per epoch, by name or object.</param>
     /// <exception cref="ArgumentException">Unknown names (the message lists valid ones) or two metrics with the same name.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is training or evaluating this model.</exception>
     public void Compile(Optimizer? optimizer = null, Loss? loss = null, IReadOnlyList<Metric>? metrics = null)
     {
+        // Swapping the optimizer, loss or metrics under a running Fit would change its result.
+        using var gate = _trainingGate.Enter(Name, nameof(Compile));
         var list = metrics?.ToList() ?? [];
         if (list.Any(m => m is null))
             throw new ArgumentException("Metrics must not contain null.", nameof(metrics));
@@ -91,7 +96,10 @@ public sealed partial class Sequential
     /// <returns>The per-epoch record of losses and metrics.</returns>
     /// <exception cref="InvalidOperationException">
     /// <see cref="Compile"/> was not called or no loss was given, or the optimizer was built for other
-    /// variables (a layer's <c>Trainable</c> changed since: call <see cref="Compile"/> again).
+    /// variables (a layer's <c>Trainable</c> changed since: call <see cref="Compile"/> again); another
+    /// thread is already training or evaluating this model (refused before anything changes); or a
+    /// recurrent layer's backward pass failed, for example because its weights were changed between
+    /// the forward pass and backward (the message names the layer and the cause).
     /// </exception>
     /// <exception cref="ArgumentException">
     /// Mismatched sample counts, shapes that do not fit the model, NaN or infinite values, no samples,
@@ -102,6 +110,7 @@ public sealed partial class Sequential
         IReadOnlyList<Callback>? callbacks = null, double validationSplit = 0.0, (Tensor X, Tensor Y)? validationData = null,
         bool shuffle = true, IReadOnlyDictionary<int, double>? classWeight = null, Tensor? sampleWeight = null, int initialEpoch = 0)
     {
+        using var gate = _trainingGate.Enter(Name, nameof(Fit));
         var (optimizer, loss) = RequireCompiled(nameof(Fit));
         RequirePositive(batchSize, nameof(batchSize));
         RequireVerbose(verbose);
@@ -162,51 +171,42 @@ public sealed partial class Sequential
         StopTraining = false;
         IDictionary<string, double> epochLogs = new Dictionary<string, double>();
         list.TrainBegin(new Dictionary<string, double>());
-        bool wasTraining = training;
-        try
+        for (int epoch = initialEpoch; epoch < epochs && !StopTraining; epoch++)
         {
-            for (int epoch = initialEpoch; epoch < epochs && !StopTraining; epoch++)
+            ResetMetrics();
+            var tracker = new LossTracker();
+            list.EpochBegin(epoch, new Dictionary<string, double>());
+            using (var epochScope = torch.NewDisposeScope())
             {
-                train(true);
-                ResetMetrics();
-                var tracker = new LossTracker();
-                list.EpochBegin(epoch, new Dictionary<string, double>());
-                using (var epochScope = torch.NewDisposeScope())
+                var order = shuffle ? torch.randperm(trainData.Count) : null;
+                if (order is not null && distribution is not null)
+                    order = distribution.BroadcastIndices(order);
+                for (int step = 0; step < steps; step++)
                 {
-                    var order = shuffle ? torch.randperm(trainData.Count) : null;
-                    if (order is not null && distribution is not null)
-                        order = distribution.BroadcastIndices(order);
-                    for (int step = 0; step < steps; step++)
-                    {
-                        list.TrainBatchBegin(step, new Dictionary<string, double>());
-                        long start = (long)step * batchSize;
-                        long count = Math.Min(batchSize, trainData.Count - start);
-                        if (distribution is null)
-                            TrainStep(trainData, order, start, count, optimizer, loss, variables, tracker);
-                        else
-                            DistributedTrainStep(distribution, trainData, order, start, count, optimizer, loss, variables, tracker);
-                        list.TrainBatchEnd(step, CurrentLogs(tracker, ""));
-                        if (distribution is not null)
-                            StopTraining = distribution.AnyRank(StopTraining);
-                        if (StopTraining)
-                            break;
-                    }
+                    list.TrainBatchBegin(step, new Dictionary<string, double>());
+                    long start = (long)step * batchSize;
+                    long count = Math.Min(batchSize, trainData.Count - start);
+                    if (distribution is null)
+                        TrainStep(trainData, order, start, count, optimizer, loss, variables, tracker);
+                    else
+                        DistributedTrainStep(distribution, trainData, order, start, count, optimizer, loss, variables, tracker);
+                    list.TrainBatchEnd(step, CurrentLogs(tracker, ""));
+                    if (distribution is not null)
+                        StopTraining = distribution.AnyRank(StopTraining);
+                    if (StopTraining)
+                        break;
                 }
-                epochLogs = GlobalLogs(distribution, tracker);
-                if (validation is not null)
-                {
-                    var validationLogs = RunEvaluation(validation, batchSize, list, loss, distribution);
-                    foreach (var (name, value) in validationLogs)
-                        epochLogs["val_" + name] = value;
-                }
-                list.EpochEnd(epoch, epochLogs);
-                if (distribution is not null)
-                    StopTraining = distribution.AnyRank(StopTraining);
             }
-        }
-        finally
-        {
-            train(wasTraining);
+            epochLogs = GlobalLogs(distribution, tracker);
+            if (validation is not null)
+            {
+                var validationLogs = RunEvaluation(validation, batchSize, list, loss, distribution);
+                foreach (var (name, value) in validationLogs)
+                    epochLogs["val_" + name] = value;
+            }
+            list.EpochEnd(epoch, epochLogs);
+            if (distribution is not null)
+                StopTraining = distribution.AnyRank(StopTraining);
         }
         list.TrainEnd(epochLogs);
         return history;
@@ -234,11 +234,12 @@ public sealed partial class Sequential
     /// <param name="sampleWeight">Per-sample loss weights, or null.</param>
     /// <param name="callbacks">Callbacks receiving the test hooks.</param>
     /// <returns><c>"loss"</c> and each metric by name.</returns>
-    /// <exception cref="InvalidOperationException"><see cref="Compile"/> was not called or no loss was given.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="Compile"/> was not called or no loss was given, or another thread is already training or evaluating this model.</exception>
     /// <exception cref="ArgumentException">Mismatched sample counts, shapes that do not fit, NaN or infinite values, no samples.</exception>
     public IReadOnlyDictionary<string, double> Evaluate(Tensor x, Tensor y, int batchSize = 32, int verbose = 1,
         Tensor? sampleWeight = null, IReadOnlyList<Callback>? callbacks = null)
     {
+        using var gate = _trainingGate.Enter(Name, nameof(Evaluate));
         var (_, loss) = RequireCompiled(nameof(Evaluate));
         RequirePositive(batchSize, nameof(batchSize));
         RequireVerbose(verbose);
@@ -272,13 +273,17 @@ public sealed partial class Sequential
     {
         using var scope = torch.NewDisposeScope();
         var (xb, yb, wb) = data.Batch(order, start, count);
-        var prediction = forward(xb);
+        Tensor prediction;
+        // Training mode for this call only (Keras's training=True); the model's flag stays as it is.
+        using (CallMode.Use(training: true))
+            prediction = forward(xb);
         var value = loss.Call(yb, prediction, wb);
         if (variables.Count > 0)
         {
             foreach (var v in variables)
                 v.grad = null;
-            value.backward();
+            // Not value.backward(): a failure inside a recurrent kernel's backward comes back with its own message.
+            BackwardFailure.Backward(value);
             optimizer.Step(variables);
         }
         tracker.Add(value.ToDouble(), count);
@@ -308,10 +313,11 @@ public sealed partial class Sequential
             if (local > 0)
             {
                 batch = data.Batch(order, start + offset, local);
-                prediction = forward(batch.X);
+                using (CallMode.Use(training: true))
+                    prediction = forward(batch.X);
                 var value = loss.Call(batch.Y, prediction, batch.W);
                 if (variables.Count > 0)
-                    value.backward();
+                    BackwardFailure.Backward(value);
                 localLoss = value.ToDouble();
             }
         }
@@ -349,43 +355,36 @@ public sealed partial class Sequential
     /// <summary>The evaluation loop shared by <see cref="Evaluate(Tensor, Tensor, int, int, Tensor?, IReadOnlyList{Callback}?)"/> and Fit's validation.</summary>
     private Dictionary<string, double> RunEvaluation(Dataset data, int batchSize, CallbackList callbacks, Loss loss, DataParallel? distribution = null)
     {
-        bool wasTraining = training;
-        eval();
-        try
+        // Inference mode for these calls only: the model's flag stays as it is (another thread may be predicting).
+        using var mode = CallMode.Use(training: false);
+        ResetMetrics();
+        var tracker = new LossTracker();
+        callbacks.TestBegin(new Dictionary<string, double>());
+        int steps = data.Batches(batchSize);
+        using var _ = torch.no_grad();
+        for (int step = 0; step < steps; step++)
         {
-            ResetMetrics();
-            var tracker = new LossTracker();
-            callbacks.TestBegin(new Dictionary<string, double>());
-            int steps = data.Batches(batchSize);
-            using var _ = torch.no_grad();
-            for (int step = 0; step < steps; step++)
+            callbacks.TestBatchBegin(step, new Dictionary<string, double>());
+            using (var scope = torch.NewDisposeScope())
             {
-                callbacks.TestBatchBegin(step, new Dictionary<string, double>());
-                using (var scope = torch.NewDisposeScope())
+                long start = (long)step * batchSize;
+                long count = Math.Min(batchSize, data.Count - start);
+                if (distribution is not null)
+                    (start, count) = (start + distribution.Share(count).Start, distribution.Share(count).Count);
+                if (count > 0)
                 {
-                    long start = (long)step * batchSize;
-                    long count = Math.Min(batchSize, data.Count - start);
-                    if (distribution is not null)
-                        (start, count) = (start + distribution.Share(count).Start, distribution.Share(count).Count);
-                    if (count > 0)
-                    {
-                        var (xb, yb, wb) = data.Batch(null, start, count);
-                        var prediction = forward(xb);
-                        tracker.Add(loss.Call(yb, prediction, wb).ToDouble(), count);
-                        foreach (var metric in _metrics)
-                            metric.UpdateState(yb, prediction, wb);
-                    }
+                    var (xb, yb, wb) = data.Batch(null, start, count);
+                    var prediction = forward(xb);
+                    tracker.Add(loss.Call(yb, prediction, wb).ToDouble(), count);
+                    foreach (var metric in _metrics)
+                        metric.UpdateState(yb, prediction, wb);
                 }
-                callbacks.TestBatchEnd(step, CurrentLogs(tracker, ""));
             }
-            var logs = distribution is null ? CurrentLogs(tracker, "") : GlobalLogs(distribution, tracker, tracker.Totals());
-            callbacks.TestEnd(logs);
-            return logs;
+            callbacks.TestBatchEnd(step, CurrentLogs(tracker, ""));
         }
-        finally
-        {
-            train(wasTraining);
-        }
+        var logs = distribution is null ? CurrentLogs(tracker, "") : GlobalLogs(distribution, tracker, tracker.Totals());
+        callbacks.TestEnd(logs);
+        return logs;
     }
 
     private Dictionary<string, double> CurrentLogs(LossTracker tracker, string prefix)

@@ -156,10 +156,10 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
         long samples = x.shape[0];
         int steps = (int)((samples + batchSize - 1) / batchSize);
         var list = DefaultCallbacks(callbacks, verbose, history: null, new Dictionary<string, object> { ["steps"] = steps, ["verbose"] = verbose });
-        bool wasTraining = training;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        eval();
-        try
+        // Inference mode for these calls only, never by switching the model's shared flag: a Predict
+        // during a Fit on another thread must neither see dropout nor turn it off for the Fit.
+        using (CallMode.Use(training: false))
         {
             using var outer = torch.NewDisposeScope();
             using var _ = torch.no_grad();
@@ -180,10 +180,6 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
             list.PredictEnd(new Dictionary<string, double>());
             Training.ModelLog.Predicted(Logger, Name, samples, clock.Elapsed.TotalMilliseconds);
             return result.MoveToOuterDisposeScope();
-        }
-        finally
-        {
-            train(wasTraining);
         }
     }
 

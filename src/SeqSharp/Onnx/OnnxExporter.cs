@@ -32,20 +32,25 @@ internal static class OnnxExporter
     /// <summary>The newest opset written (ONNX 1.16's operators used here do not change up to it).</summary>
     public const int MaxOpset = 21;
 
+    /// <summary>A value flowing through the graph: the tensor and its Keras mask <c>(batch, timesteps)</c> (bool), if any.</summary>
+    private readonly record struct Flow(string X, string? Mask);
+
     /// <summary>The graph of a built model.</summary>
     /// <exception cref="NotSupportedException">A layer, option or activation without an ONNX form; the message names it.</exception>
     public static ModelProto Export(Sequential model, int opset)
     {
         var dtype = model.Layers[0].DType;
         var graph = new GraphProto { Name = model.Name };
-        var g = new B(graph, dtype);
-        graph.Input.Add(ValueInfo("input", g.ElementType, model.InputShape!));
-        string x = "input";
+        var g = new B(graph, dtype, opset);
+        bool indices = model.Layers.FirstOrDefault(l => l is not InputLayer) is Embedding;
+        bool dynamicTime = DynamicTime(model);
+        graph.Input.Add(ValueInfo("input", indices ? B.Int64Type : g.ElementType, model.InputShape!, dynamicTime ? "time" : null));
+        var flow = new Flow("input", null);
         foreach (var layer in model.Layers)
-            x = Layer(g, layer, x);
-        g.Node("Identity", [x]);
+            flow = Layer(g, layer, flow);
+        g.Node("Identity", [flow.X]);
         graph.Node[^1].Output[0] = "output";
-        graph.Output.Add(ValueInfo("output", g.ElementType, model.OutputShape!));
+        graph.Output.Add(ValueInfo("output", g.ElementType, model.OutputShape!, TimeSurvives(model) && dynamicTime ? "" : null));
 
         var proto = new ModelProto
         {
@@ -58,7 +63,109 @@ internal static class OnnxExporter
         return proto;
     }
 
-    private static string Layer(B g, Layer layer, string x) => layer switch
+    /// <summary>
+    /// Whether the graph can take any number of time steps: the input is a sequence and every layer
+    /// that sees the input's time axis works at any length (recurrent, convolution, pooling, per-step
+    /// layers); layers after the time axis is gone (a recurrent layer's last output, global pooling)
+    /// may be anything.
+    /// </summary>
+    internal static bool DynamicTime(Sequential model)
+    {
+        // An explicit InputLayer fixes the length, as it does for Predict.
+        var first = model.Layers[0];
+        int rank = model.InputShape!.Length;
+        if (first is InputLayer || !(first is Embedding ? rank == 1 : rank == 2))
+            return false;
+        foreach (var layer in model.Layers)
+        {
+            switch (layer)
+            {
+                case Dropout or SpatialDropout1D or GaussianNoise or Layers.Dense or Layers.Activation or Embedding or Masking
+                    or Layers.Conv1D or Pooling1D or Layers.TimeDistributed:
+                    continue;
+                // Normalized along the time axis, the weights have one entry per step: a fixed length.
+                case LayerNormalization norm when Axis(norm.Axis, norm.BuiltInputShape!.Length + 1) != 1:
+                    continue;
+                case BatchNormalization norm when Axis(norm.Axis, norm.BuiltInputShape!.Length + 1) != 1:
+                    continue;
+                case Rnn { ReturnSequences: false } or Bidirectional { ReturnSequences: false } or GlobalPooling1D:
+                    return true;
+                case Rnn or Bidirectional:
+                    continue;
+                default:
+                    return false;
+            }
+        }
+        return true;
+    }
+
+    private static long Axis(int axis, int rank) => axis < 0 ? rank + axis : axis;
+
+    /// <summary>Whether the output still has the input's time axis (second).</summary>
+    private static bool TimeSurvives(Sequential model) => !model.Layers.Any(l => l is Rnn { ReturnSequences: false } or Bidirectional { ReturnSequences: false } or GlobalPooling1D);
+
+    private static Flow Layer(B g, Layer layer, Flow flow)
+    {
+        var (x, mask) = flow;
+        switch (layer)
+        {
+            case Embedding embedding:
+            {
+                var ids = g.Cast(x, B.Int64Type);
+                var y = g.Node("Gather", [g.Weight("embeddings", embedding.Embeddings!), ids], B.Int("axis", 0));
+                return new Flow(y, embedding.MaskZero ? g.Node("Not", [g.Node("Equal", [ids, g.Int64s("zero", 0)])]) : null);
+            }
+            case Masking masking:
+            {
+                var keep = g.Cast(g.Reduce("ReduceMax", g.Cast(g.Node("Not", [g.Node("Equal", [x, g.Scalar("mask_value", masking.MaskValue)])]), B.FloatType), [-1], false), B.BoolType);
+                var y = g.Node("Mul", [x, g.Node("Unsqueeze", [g.Cast(keep, g.ElementType), g.Int64s("axes", -1)])]);
+                return new Flow(y, keep);
+            }
+            case Rnn rnn:
+            {
+                var y = Recurrent(g, rnn, x, mask);
+                return new Flow(y, rnn.ReturnSequences ? mask : null);
+            }
+            case Bidirectional bidirectional:
+            {
+                if (bidirectional.Stateful)
+                    throw new NotSupportedException($"Layer '{layer.Name}' of type Bidirectional is stateful; an ONNX graph has no state carried between calls, so it cannot be exported.");
+                var forward = Recurrent(g, bidirectional.ForwardLayer, x, mask);
+                var backward = Recurrent(g, bidirectional.BackwardLayer, x, mask);
+                if (bidirectional.ReturnSequences)
+                    backward = FlipTime(g, backward, 1);
+                var y = bidirectional.MergeMode switch
+                {
+                    "concat" => g.Node("Concat", [forward, backward], B.Int("axis", -1)),
+                    "sum" => g.Node("Add", [forward, backward]),
+                    "mul" => g.Node("Mul", [forward, backward]),
+                    _ => g.Node("Mul", [g.Node("Add", [forward, backward]), g.Scalar("half", 0.5)]),
+                };
+                return new Flow(y, bidirectional.ReturnSequences ? mask : null);
+            }
+            case GlobalAveragePooling1D average:
+            {
+                if (mask is null)
+                    return new Flow(g.Reduce("ReduceMean", x, [1], average.Keepdims), null);
+                var weights = g.Node("Unsqueeze", [g.Cast(mask, g.ElementType), g.Int64s("axes", 2)]);
+                var sum = g.Reduce("ReduceSum", g.Node("Mul", [x, weights]), [1], average.Keepdims);
+                return new Flow(g.Node("Div", [sum, g.Reduce("ReduceSum", weights, [1], average.Keepdims)]), null);
+            }
+            case GlobalMaxPooling1D max:
+                return new Flow(g.Reduce("ReduceMax", x, [1], max.Keepdims), null);
+            case TimeDistributed wrapper:
+                return new Flow(TimeDistributed(g, wrapper, x), mask);
+            case Lambda:
+                throw new NotSupportedException(
+                    $"Layer '{layer.Name}' of type Lambda cannot be exported to ONNX: its C# function has no ONNX form. Write it as ONNX-exportable layers, or export the model without it.");
+            default:
+                // Layers that pass a mask on unchanged (Keras supports_masking) keep it; the others drop it, as in Keras.
+                return new Flow(Plain(g, layer, x), layer.PassesMask ? mask : null);
+        }
+    }
+
+    /// <summary>Layers that take no mask.</summary>
+    private static string Plain(B g, Layer layer, string x) => layer switch
     {
         InputLayer or Dropout or SpatialDropout1D or GaussianNoise => x,
         Dense dense => Dense(g, dense, x),
@@ -67,14 +174,130 @@ internal static class OnnxExporter
         Reshape reshape => g.Node("Reshape", [x, g.Int64s("shape", [0, .. reshape.TargetShape])]),
         RepeatVector repeat => g.Node("Tile", [g.Node("Unsqueeze", [x, g.Int64s("axes", 1)]), g.Int64s("repeats", 1, repeat.N, 1)]),
         Permute permute => g.Node("Transpose", [x], B.Ints("perm", [0, .. permute.Dims.Select(d => (long)d)])),
-        Rnn rnn => Recurrent(g, rnn, x),
-        // Dense and element-wise layers already act on the last axis at every time step.
-        TimeDistributed { Layer: Layers.Dense or Layers.Activation or Dropout or GaussianNoise } wrapper => Layer(g, wrapper.Layer, x),
+        Conv1D conv => Conv1D(g, conv, x),
+        Pooling1D pooling => Pooling(g, pooling, x),
+        LayerNormalization norm => LayerNormalization(g, norm, x),
+        BatchNormalization norm => BatchNormalization(g, norm, x),
         _ => throw new NotSupportedException(
-            $"Layer '{layer.Name}' of type {layer.ClassName} cannot be exported to ONNX. Exportable: InputLayer, Dense, Activation, Dropout, " +
-            "SpatialDropout1D, GaussianNoise (identities at inference), Flatten, Reshape, RepeatVector, Permute, SimpleRNN, LSTM, GRU, " +
-            "TimeDistributed of Dense, Activation, Dropout or GaussianNoise."),
+            $"Layer '{layer.Name}' of type {layer.ClassName} cannot be exported to ONNX: SeqSharp's exporter knows its own layers only. Exportable: every SeqSharp layer but Lambda " +
+            "(InputLayer, Dense, Activation, Dropout, SpatialDropout1D, GaussianNoise, Flatten, Reshape, RepeatVector, Permute, SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed, " +
+            "Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, Embedding, Masking, LayerNormalization, BatchNormalization)."),
     };
+
+    /// <summary>Reverses the time axis (Slice with step -1).</summary>
+    private static string FlipTime(B g, string x, long axis) =>
+        g.Node("Slice", [x, g.Int64s("starts", -1), g.Int64s("ends", long.MinValue), g.Int64s("axes", axis), g.Int64s("steps", -1)]);
+
+    /// <summary>Conv1D: channels-first <c>Conv</c> between two transposes; the padding as Keras computes it.</summary>
+    private static string Conv1D(B g, Conv1D conv, string x)
+    {
+        var weights = conv.Weights;
+        using var scope = torch.NewDisposeScope();
+        var inputs = new List<string>
+        {
+            g.Node("Transpose", [x], B.Ints("perm", 0, 2, 1)),
+            g.Weight("kernel", weights[0].permute(2, 1, 0)),
+        };
+        if (conv.UseBias)
+            inputs.Add(g.Weight("bias", weights[1]));
+        var attributes = new List<AttributeProto>
+        {
+            B.Ints("kernel_shape", conv.KernelSize),
+            B.Ints("strides", conv.Strides),
+            B.Ints("dilations", conv.DilationRate),
+        };
+        attributes.Add(Padding(conv.Padding, conv.KernelSize, conv.Strides, conv.DilationRate));
+        var y = g.Node("Transpose", [g.Node("Conv", inputs, [.. attributes])], B.Ints("perm", 0, 2, 1));
+        return Activate(g, conv.Activation, y, conv);
+    }
+
+    /// <summary>
+    /// Keras's padding as ONNX attributes. With stride 1 the amounts do not depend on the length
+    /// (<c>same</c>: extent - 1 split with the smaller half first; <c>causal</c>: extent - 1 before), so
+    /// explicit pads; with a larger stride <c>same</c> depends on the length, and ONNX's
+    /// <c>SAME_UPPER</c> computes it as Keras does (the extra step after; Keras allows no dilation then).
+    /// </summary>
+    private static AttributeProto Padding(string padding, long size, long stride, long dilation)
+    {
+        long extent = ConvPadding.Extent(size, dilation);
+        return padding switch
+        {
+            "same" when stride > 1 => B.String("auto_pad", "SAME_UPPER"),
+            "same" => B.Ints("pads", (extent - 1) / 2, extent - 1 - (extent - 1) / 2),
+            "causal" => B.Ints("pads", extent - 1, 0),
+            _ => B.Ints("pads", 0, 0),
+        };
+    }
+
+    /// <summary>MaxPooling1D / AveragePooling1D: <c>MaxPool</c> / <c>AveragePool</c> channels-first (averages over the real steps only, as Keras).</summary>
+    private static string Pooling(B g, Pooling1D pooling, string x)
+    {
+        var attributes = new List<AttributeProto>
+        {
+            B.Ints("kernel_shape", pooling.PoolSize),
+            B.Ints("strides", pooling.Strides),
+            Padding(pooling.Padding, pooling.PoolSize, pooling.Strides, 1),
+        };
+        string op = pooling is MaxPooling1D ? "MaxPool" : "AveragePool";
+        if (op == "AveragePool")
+            attributes.Add(B.Int("count_include_pad", 0));
+        var y = g.Node(op, [g.Node("Transpose", [x], B.Ints("perm", 0, 2, 1))], [.. attributes]);
+        return g.Node("Transpose", [y], B.Ints("perm", 0, 2, 1));
+    }
+
+    /// <summary>LayerNormalization over its axis: (x - mean) / sqrt(variance + epsilon) * gamma + beta.</summary>
+    private static string LayerNormalization(B g, LayerNormalization norm, string x)
+    {
+        int rank = norm.BuiltInputShape!.Length + 1;
+        long axis = Axis(norm.Axis, rank);
+        var mean = g.Reduce("ReduceMean", x, [axis], true);
+        var centered = g.Node("Sub", [x, mean]);
+        var variance = g.Reduce("ReduceMean", g.Node("Mul", [centered, centered]), [axis], true);
+        var y = g.Node("Div", [centered, g.Node("Sqrt", [g.Node("Add", [variance, g.Scalar("epsilon", norm.Epsilon)])])]);
+        int k = 0;
+        using var scope = torch.NewDisposeScope();
+        if (norm.Scale)
+            y = g.Node("Mul", [y, g.Weight("gamma", Along(norm.Weights[k++], rank, axis))]);
+        if (norm.Center)
+            y = g.Node("Add", [y, g.Weight("beta", Along(norm.Weights[k], rank, axis))]);
+        return y;
+    }
+
+    /// <summary>BatchNormalization at inference: the moving statistics folded into one scale and one offset along the axis.</summary>
+    private static string BatchNormalization(B g, BatchNormalization norm, string x)
+    {
+        int rank = norm.BuiltInputShape!.Length + 1;
+        long axis = Axis(norm.Axis, rank);
+        using var scope = torch.NewDisposeScope();
+        var weights = norm.Weights.Select(w => w.detach().to_type(ScalarType.Float64)).ToList();
+        int k = 0;
+        var gamma = norm.Scale ? weights[k++] : null;
+        var beta = norm.Center ? weights[k++] : null;
+        var mean = weights[k++];
+        var variance = weights[k];
+        var inverse = (variance + norm.Epsilon).rsqrt();
+        if (gamma is not null)
+            inverse = inverse * gamma;
+        var offset = -mean * inverse;
+        if (beta is not null)
+            offset = offset + beta;
+        return g.Node("Add", [g.Node("Mul", [x, g.Weight("scale", Along(inverse, rank, axis))]), g.Weight("offset", Along(offset, rank, axis))]);
+    }
+
+    /// <summary>A vector shaped to broadcast along <paramref name="axis"/> of a rank-<paramref name="rank"/> tensor (batch axis included).</summary>
+    private static Tensor Along(Tensor vector, int rank, long axis) => vector.reshape([vector.shape[0], .. Enumerable.Repeat(1L, rank - 1 - (int)axis)]);
+
+    /// <summary>TimeDistributed: the inner layer on <c>(batch * steps, ...)</c>, reshaped back to <c>(batch, steps, ...)</c>.</summary>
+    private static string TimeDistributed(B g, TimeDistributed wrapper, string x)
+    {
+        var inner = wrapper.Layer;
+        var innerInput = inner.BuiltInputShape!;
+        var merged = g.Node("Reshape", [x, g.Int64s("shape", [-1, .. innerInput])]);
+        var y = Layer(g, inner, new Flow(merged, null)).X;
+        var leading = g.Node("Slice", [g.Node("Shape", [x]), g.Int64s("starts", 0), g.Int64s("ends", 2)]);
+        var shape = g.Node("Concat", [leading, g.Int64s("inner_shape", inner.OutputShape!)], B.Int("axis", 0));
+        return g.Node("Reshape", [y, shape]);
+    }
 
     private static string Dense(B g, Dense dense, string x)
     {
@@ -104,7 +327,7 @@ internal static class OnnxExporter
         _ => throw new NotSupportedException($"Layer '{layer.Name}': activation '{activation.Name}' has no ONNX form in SeqSharp's exporter."),
     };
 
-    private static string Recurrent(B g, Rnn rnn, string x)
+    private static string Recurrent(B g, Rnn rnn, string x, string? mask)
     {
         if (rnn.Stateful)
             throw new NotSupportedException($"Layer '{rnn.Name}' of type {rnn.ClassName} is stateful; an ONNX graph has no state carried between calls, so it cannot be exported.");
@@ -158,7 +381,8 @@ internal static class OnnxExporter
         }
 
         attributes.Add(B.Int("hidden_size", units));
-        attributes.Add(B.String("direction", rnn.GoBackwards ? "reverse" : "forward"));
+        // With a mask the input is flipped before the operator (see Masked), so the run is forward.
+        attributes.Add(B.String("direction", rnn.GoBackwards && mask is null ? "reverse" : "forward"));
         var onnx = activations.Select(a => RecurrentActivation(rnn, a)).ToList();
         attributes.Add(B.Strings("activations", onnx.Select(a => a.Name)));
         var alphas = onnx.SelectMany(a => a.Alpha).ToList();
@@ -168,6 +392,8 @@ internal static class OnnxExporter
         if (betas.Count > 0)
             attributes.Add(B.Floats("activation_beta", betas));
 
+        if (mask is not null)
+            return Masked(g, rnn, x, mask, op, w, r, bias, peepholes, attributes);
         var inputs = new List<string>
         {
             g.Node("Transpose", [x], B.Ints("perm", 1, 0, 2)),
@@ -185,8 +411,60 @@ internal static class OnnxExporter
             return g.Node("Squeeze", [outputs[1], g.Int64s("axes", 0)]);
         var sequence = g.Node("Squeeze", [outputs[0], g.Int64s("axes", 1)]);
         if (rnn.GoBackwards)
-            sequence = g.Node("Slice", [sequence, g.Int64s("starts", -1), g.Int64s("ends", long.MinValue), g.Int64s("axes", 0), g.Int64s("steps", -1)]);
+            sequence = FlipTime(g, sequence, 0);
         return g.Node("Transpose", [sequence], B.Ints("perm", 1, 0, 2));
+    }
+
+    /// <summary>
+    /// A recurrent layer under a Keras mask, which skips masked steps wherever they are (the state is
+    /// carried over them; the output there repeats the previous one, or is zero with
+    /// <c>zeroOutputForMask</c>). ONNX's operators only stop early (<c>sequence_lens</c>), so each
+    /// sample's unmasked steps are first moved to the front in order (<c>TopK</c> on
+    /// <c>masked * T + t</c>, then <c>GatherElements</c>), run with <c>sequence_lens</c> = their count,
+    /// and the outputs are gathered back to the original steps: step t takes compacted output
+    /// <c>cumsum(mask)[t] - 1</c>. <c>goBackwards</c> flips input and mask first, so the result is in
+    /// Keras's processing order. A sample with every step masked gives zeros, as in Keras.
+    /// </summary>
+    private static string Masked(B g, Rnn rnn, string x, string mask, string op, Tensor w, Tensor r, Tensor? bias, Tensor? peepholes, List<AttributeProto> attributes)
+    {
+        if (rnn.GoBackwards)
+        {
+            x = FlipTime(g, x, 1);
+            mask = FlipTime(g, mask, 1);
+        }
+        var keep = g.Cast(mask, B.FloatType);                                                   // (batch, T) 0/1
+        var steps = g.Node("Gather", [g.Node("Shape", [x]), g.Int64s("time_axis", 1)], B.Int("axis", 0));   // [T]
+        var time = g.Cast(g.Node("Range", [g.Int64Scalar("zero", 0), g.Node("Squeeze", [steps, g.Int64s("axes", 0)]), g.Int64Scalar("one", 1)]), B.FloatType);
+        var one = g.Float32s("one", [1], 1f);
+        var keys = g.Node("Add", [g.Node("Mul", [g.Node("Sub", [one, keep]), g.Cast(steps, B.FloatType)]), time]);
+        var order = g.Node("TopK", [keys, steps], 2, B.Int("axis", 1), B.Int("largest", 0), B.Int("sorted", 1))[1];
+        var shape = g.Node("Shape", [x]);
+        var compact = g.Node("GatherElements", [x, g.Node("Expand", [g.Node("Unsqueeze", [order, g.Int64s("axes", 2)]), shape])], B.Int("axis", 1));
+
+        var count = g.Reduce("ReduceSum", keep, [1], false);                                  // (batch,)
+        var lengths = g.Cast(g.Node("Max", [count, one]), B.Int32Type);                           // ONNX Runtime needs at least one step
+        var any = g.Node("Unsqueeze", [g.Cast(g.Node("Greater", [count, g.Float32s("zero", [1], 0f)]), g.ElementType), g.Int64s("axes", 1)]);
+
+        var inputs = new List<string>
+        {
+            g.Node("Transpose", [compact], B.Ints("perm", 1, 0, 2)),
+            g.Weight("W", w.unsqueeze(0)),
+            g.Weight("R", r.unsqueeze(0)),
+            bias is null ? "" : g.Weight("B", bias.unsqueeze(0)),
+            lengths,
+        };
+        if (peepholes is not null)
+            inputs.AddRange(["", "", g.Weight("P", peepholes)]);
+        var outputs = g.Node(op, inputs, 2, [.. attributes]);
+        if (!rnn.ReturnSequences)
+            return g.Node("Mul", [g.Node("Squeeze", [outputs[1], g.Int64s("axes", 0)]), any]);
+
+        var sequence = g.Node("Transpose", [g.Node("Squeeze", [outputs[0], g.Int64s("axes", 1)])], B.Ints("perm", 1, 0, 2));   // (batch, T, units), compacted
+        var seen = g.Node("CumSum", [keep, g.Int64Scalar("axis", 1)]);
+        var source = g.Cast(g.Node("Max", [g.Node("Sub", [seen, one]), g.Float32s("zero", [1], 0f)]), B.Int64Type);
+        var spread = g.Node("GatherElements", [sequence, g.Node("Expand", [g.Node("Unsqueeze", [source, g.Int64s("axes", 2)]), g.Node("Shape", [sequence])])], B.Int("axis", 1));
+        var valid = rnn.ZeroOutputForMask ? keep : g.Cast(g.Node("Greater", [seen, g.Float32s("zero", [1], 0f)]), B.FloatType);
+        return g.Node("Mul", [spread, g.Node("Unsqueeze", [g.Cast(valid, g.ElementType), g.Int64s("axes", 2)])]);
     }
 
     /// <summary>An activation of ONNX's recurrent operators, with the alpha and beta it consumes from the lists.</summary>
@@ -205,12 +483,17 @@ internal static class OnnxExporter
             "(they take Sigmoid, Tanh, Relu, Affine, HardSigmoid, Elu, Softsign, Softplus, LeakyRelu, ThresholdedRelu, ScaledTanh)."),
     };
 
-    private static ValueInfoProto ValueInfo(string name, int elementType, long[] sampleShape)
+    /// <summary>A graph input or output: <c>batch</c> dynamic, and the time axis too when <paramref name="time"/> is given ("" for an unnamed dynamic size).</summary>
+    private static ValueInfoProto ValueInfo(string name, int elementType, long[] sampleShape, string? time)
     {
         var shape = new TensorShapeProto();
         shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "batch" });
-        foreach (var d in sampleShape)
-            shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
+        for (int i = 0; i < sampleShape.Length; i++)
+        {
+            shape.Dim.Add(i == 0 && time is not null
+                ? (time.Length > 0 ? new TensorShapeProto.Types.Dimension { DimParam = time } : new TensorShapeProto.Types.Dimension())
+                : new TensorShapeProto.Types.Dimension { DimValue = sampleShape[i] });
+        }
         return new ValueInfoProto
         {
             Name = name,

@@ -5,9 +5,16 @@ using static TorchSharp.torch;
 namespace SeqSharp.Onnx;
 
 /// <summary>Appends nodes and weights to an ONNX graph, with unique value names.</summary>
-internal sealed class OnnxGraphBuilder(GraphProto graph, ScalarType dtype)
+internal sealed class OnnxGraphBuilder(GraphProto graph, ScalarType dtype, int opset)
 {
     private int _counter;
+
+    /// <summary>ONNX's element type codes used here.</summary>
+    public const int FloatType = (int)TensorProto.Types.DataType.Float, Int64Type = (int)TensorProto.Types.DataType.Int64,
+        Int32Type = (int)TensorProto.Types.DataType.Int32, BoolType = (int)TensorProto.Types.DataType.Bool;
+
+    /// <summary>The opset the graph is written for.</summary>
+    public int Opset { get; } = opset;
 
     /// <summary>The ONNX element type of the model's float tensors: FLOAT (1) or DOUBLE (11).</summary>
     public int ElementType { get; } = dtype == ScalarType.Float64 ? (int)TensorProto.Types.DataType.Double : (int)TensorProto.Types.DataType.Float;
@@ -39,6 +46,40 @@ internal sealed class OnnxGraphBuilder(GraphProto graph, ScalarType dtype)
         proto.Int64Data.AddRange(values);
         graph.Initializer.Add(proto);
         return proto.Name;
+    }
+
+    /// <summary>Adds a 0-d int64 initializer (the scalars <c>Range</c> and <c>CumSum</c> take).</summary>
+    public string Int64Scalar(string prefix, long value)
+    {
+        var proto = new TensorProto { Name = Name(prefix), DataType = Int64Type };
+        proto.Int64Data.Add(value);
+        graph.Initializer.Add(proto);
+        return proto.Name;
+    }
+
+    /// <summary>Adds a float32 initializer of any shape (index arithmetic, whatever the model's type).</summary>
+    public string Float32s(string prefix, long[] shape, params float[] values)
+    {
+        var proto = new TensorProto { Name = Name(prefix), DataType = FloatType };
+        proto.Dims.AddRange(shape);
+        proto.FloatData.AddRange(values);
+        graph.Initializer.Add(proto);
+        return proto.Name;
+    }
+
+    /// <summary><c>Cast</c> to an ONNX element type.</summary>
+    public string Cast(string x, int to) => Node("Cast", [x], Int("to", to));
+
+    /// <summary>
+    /// A reduction over <paramref name="axes"/>: ReduceSum takes its axes as an input from opset 13,
+    /// the others (ReduceMean, ReduceMax) from opset 18 and as an attribute before.
+    /// </summary>
+    public string Reduce(string op, string x, long[] axes, bool keepdims)
+    {
+        var keep = Int("keepdims", keepdims ? 1 : 0);
+        return op == "ReduceSum" || Opset >= 18
+            ? Node(op, [x, Int64s("axes", axes)], keep)
+            : Node(op, [x], Ints("axes", axes), keep);
     }
 
     /// <summary>Adds a float scalar initializer of the model's element type.</summary>

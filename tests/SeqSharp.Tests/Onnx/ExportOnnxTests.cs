@@ -59,7 +59,7 @@ public class ExportOnnxTests(ITestOutputHelper output)
         return model;
     }
 
-    /// <summary>Runs the file in ONNX Runtime on <paramref name="x"/> (float32 or float64).</summary>
+    /// <summary>Runs the file in ONNX Runtime on <paramref name="x"/> (float32, float64, or int64 token ids).</summary>
     internal static Tensor RunOnnx(string path, Tensor x)
     {
         // One thread that does not spin: ONNX Runtime's default pool busy-waits on the machine's two
@@ -70,12 +70,15 @@ public class ExportOnnxTests(ITestOutputHelper output)
         using var session = new InferenceSession(path, options);
         var dims = x.shape.Select(d => (int)d).ToArray();
         using var contiguous = x.contiguous();
-        NamedOnnxValue input = x.dtype == ScalarType.Float64
-            ? NamedOnnxValue.CreateFromTensor("input", new DenseTensor<double>(contiguous.data<double>().ToArray(), dims))
-            : NamedOnnxValue.CreateFromTensor("input", new DenseTensor<float>(contiguous.data<float>().ToArray(), dims));
+        NamedOnnxValue input = x.dtype switch
+        {
+            ScalarType.Float64 => NamedOnnxValue.CreateFromTensor("input", new DenseTensor<double>(contiguous.data<double>().ToArray(), dims)),
+            ScalarType.Int64 => NamedOnnxValue.CreateFromTensor("input", new DenseTensor<long>(contiguous.data<long>().ToArray(), dims)),
+            _ => NamedOnnxValue.CreateFromTensor("input", new DenseTensor<float>(contiguous.data<float>().ToArray(), dims)),
+        };
         using var results = session.Run([input]);
         var result = results.Single(r => r.Name == "output");
-        return x.dtype == ScalarType.Float64
+        return result.ElementType == TensorElementType.Double
             ? tensor(result.AsTensor<double>().ToArray(), result.AsTensor<double>().Dimensions.ToArray().Select(d => (long)d).ToArray())
             : tensor(result.AsTensor<float>().ToArray(), result.AsTensor<float>().Dimensions.ToArray().Select(d => (long)d).ToArray());
     }
@@ -140,13 +143,15 @@ public class ExportOnnxTests(ITestOutputHelper output)
     {
         using var folder = new TempFolder();
         var path = folder.File("m.onnx");
-        var norm = Model([new Dense(2, inputShape: [3]), new LayerNormalization(name: "norm")]);
-        Assert.Contains("Layer 'norm' of type LayerNormalization cannot be exported", Assert.Throws<NotSupportedException>(() => norm.ExportOnnx(path)).Message);
+        var lambda = Model([new Dense(2, inputShape: [3]), new Lambda(x => x * 2, functionName: "twice", name: "twice")]);
+        Assert.Contains("Layer 'twice' of type Lambda cannot be exported to ONNX: its C# function has no ONNX form", Assert.Throws<NotSupportedException>(() => lambda.ExportOnnx(path)).Message);
         var stateful = Model([new LSTM(2, stateful: true, batchSize: 2, inputShape: [Steps, Features], name: "carry")]);
-        Assert.Contains("'carry'", Assert.Throws<NotSupportedException>(() => stateful.ExportOnnx(path)).Message);
+        Assert.Contains("'carry' of type LSTM is stateful; an ONNX graph has no state carried between calls", Assert.Throws<NotSupportedException>(() => stateful.ExportOnnx(path)).Message);
+        var statefulBidirectional = Model([new Bidirectional(new GRU(2, stateful: true, batchSize: 2), inputShape: [Steps, Features], name: "both")]);
+        Assert.Contains("'both' of type Bidirectional is stateful", Assert.Throws<NotSupportedException>(() => statefulBidirectional.ExportOnnx(path)).Message);
         var selu = Model([new GRU(2, activation: "selu", inputShape: [Steps, Features], name: "g")]);
         Assert.Contains("activation 'selu'", Assert.Throws<NotSupportedException>(() => selu.ExportOnnx(path)).Message);
-        Assert.Throws<ArgumentOutOfRangeException>(() => norm.ExportOnnx(path, opset: 13));
+        Assert.Throws<ArgumentOutOfRangeException>(() => lambda.ExportOnnx(path, opset: 13));
         Assert.Throws<InvalidOperationException>(() => new Sequential([new Dense(2)]).ExportOnnx(path));
         Assert.Empty(Directory.GetFiles(folder.Path));
     }

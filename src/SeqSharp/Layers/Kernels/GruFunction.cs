@@ -13,7 +13,7 @@ namespace SeqSharp.Layers.Kernels;
 /// <para>Inputs, in order: <c>x (batch, timesteps, features)</c>, <c>kernel (features, 3u)</c>,
 /// <c>recurrentKernel (u, 3u)</c>, <c>bias</c> or null (<c>(2, 3u)</c>, input and recurrent rows,
 /// with reset_after; <c>(3u)</c> without), <c>h0 (batch, u)</c>, and the
-/// <see cref="GruFunctionOptions"/>. Gate order z, r, h as in Keras. Output: every hidden state,
+/// <see cref="GruFunctionOptions"/>, and the layer's name (for error messages) or null. Gate order z, r, h as in Keras. Output: every hidden state,
 /// time-major <c>(timesteps, batch, u)</c>.</para>
 /// <para>Forward: the input projections of all steps are one matrix product. Per step, reset_after
 /// needs one product, <c>h_{t-1} U + b_rec</c>, kept for backward; reset_before needs two,
@@ -28,6 +28,7 @@ internal sealed class GruFunction : autograd.MultiTensorFunction<GruFunction>
 
     public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
     {
+        BackwardFailure.Remember(ctx, vars, vars[6] as string);
         var x = (Tensor)vars[0];
         var kernel = (Tensor)vars[1];
         var recurrent = (Tensor)vars[2];
@@ -66,7 +67,14 @@ internal sealed class GruFunction : autograd.MultiTensorFunction<GruFunction>
         return [hidden];
     }
 
-    public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> gradOutputs)
+    /// <summary>
+    /// Backward through time. Never throws: it runs inside a native callback, where an exception would
+    /// end the process; <see cref="BackwardFailure"/> carries failures to the caller of <c>backward()</c>.
+    /// </summary>
+    public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> gradOutputs) =>
+        BackwardFailure.Run(ctx, "GRU", () => BackwardThroughTime(ctx, gradOutputs));
+
+    private static List<Tensor> BackwardThroughTime(autograd.AutogradContext ctx, List<Tensor> gradOutputs)
     {
         var saved = ctx.get_saved_variables();
         Tensor xSteps = saved[0], kernel = saved[1], recurrent = saved[2], gates = saved[3], kept = saved[4], hidden = saved[5], h0 = saved[6];
@@ -106,7 +114,7 @@ internal sealed class GruFunction : autograd.MultiTensorFunction<GruFunction>
             if (hasBias)
                 gradBias = gradGates2d.sum(dim: 0);
         }
-        return [gradX!, gradKernel, gradRecurrent, gradBias!, gradState, null!];
+        return [gradX!, gradKernel, gradRecurrent, gradBias!, gradState, null!, null!];
     }
 
     /// <summary>h_{t-1} of every step, <c>(timesteps · batch, u)</c>: h0 then all hidden states but the last.</summary>

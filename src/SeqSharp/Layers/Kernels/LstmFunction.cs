@@ -13,7 +13,7 @@ namespace SeqSharp.Layers.Kernels;
 /// <remarks>
 /// <para>Inputs, in order: <c>x (batch, timesteps, features)</c>, <c>kernel (features, 4u)</c>,
 /// <c>recurrentKernel (u, 4u)</c>, <c>bias (4u)</c> or null, <c>peephole (3, u)</c> or null,
-/// <c>h0 (batch, u)</c>, <c>c0 (batch, u)</c>, and the <see cref="LstmFunctionOptions"/>.
+/// <c>h0 (batch, u)</c>, <c>c0 (batch, u)</c>, the <see cref="LstmFunctionOptions"/>, and the layer's name (for error messages) or null.
 /// Gate order i, f, c, o as in Keras; peephole rows i, f, o.</para>
 /// <para>Outputs: every hidden state, time-major <c>(timesteps, batch, u)</c>, and the last cell
 /// state <c>(batch, u)</c>.</para>
@@ -28,6 +28,7 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
 
     public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
     {
+        BackwardFailure.Remember(ctx, vars, vars[8] as string);
         var x = (Tensor)vars[0];
         var kernel = (Tensor)vars[1];
         var recurrent = (Tensor)vars[2];
@@ -181,7 +182,14 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         return new Forwarded(xSteps, gates, hidden, cells, h0, c0, peepholes);
     }
 
-    public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> gradOutputs)
+    /// <summary>
+    /// Backward through time. Never throws: it runs inside a native callback, where an exception would
+    /// end the process; <see cref="BackwardFailure"/> carries failures to the caller of <c>backward()</c>.
+    /// </summary>
+    public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> gradOutputs) =>
+        BackwardFailure.Run(ctx, "LSTM", () => BackwardThroughTime(ctx, gradOutputs));
+
+    private static List<Tensor> BackwardThroughTime(autograd.AutogradContext ctx, List<Tensor> gradOutputs)
     {
         var saved = ctx.get_saved_variables();
         Tensor xSteps = saved[0], kernel = saved[1], recurrent = saved[2], gates = saved[3], hidden = saved[4], cells = saved[5], h0 = saved[6], c0 = saved[7];
@@ -212,7 +220,7 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
             gradRecurrent.addmm_(previous.t(), gradGates2d.narrow(0, batch, (steps - 1) * batch), 1, 1);
         }
         var gradBias = hasBias ? gradGates2d.sum(dim: 0) : null;
-        return [gradX!, gradKernel, gradRecurrent, gradBias!, gradPeephole!, gradRecurrentState, gradCell, null!];
+        return [gradX!, gradKernel, gradRecurrent, gradBias!, gradPeephole!, gradRecurrentState, gradCell, null!, null!];
     }
 
     private static unsafe void Forward<T>(LstmFunctionOptions options, Tensor gates, Tensor recurrent, Tensor hidden, Tensor cells,

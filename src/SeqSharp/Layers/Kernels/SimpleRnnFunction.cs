@@ -12,7 +12,7 @@ namespace SeqSharp.Layers.Kernels;
 /// <remarks>
 /// Inputs, in order: <c>x (batch, timesteps, features)</c>, <c>kernel (features, u)</c>,
 /// <c>recurrentKernel (u, u)</c>, <c>bias (u)</c> or null, <c>h0 (batch, u)</c>, and the
-/// <see cref="ActivationKind"/>. Output: every hidden state, time-major <c>(timesteps, batch, u)</c>.
+/// <see cref="ActivationKind"/>, and the layer's name (for error messages) or null. Output: every hidden state, time-major <c>(timesteps, batch, u)</c>.
 /// The pre-activations of all steps are computed in one product, then each step adds
 /// <c>h_{t-1} U</c> in place and applies the activation in place, so the output buffer is the only
 /// per-step storage; backward needs only the outputs because the derivative is taken from them.
@@ -23,6 +23,7 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
 
     public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
     {
+        BackwardFailure.Remember(ctx, vars, vars[6] as string);
         var x = (Tensor)vars[0];
         var kernel = (Tensor)vars[1];
         var recurrent = (Tensor)vars[2];
@@ -54,7 +55,14 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
         return (xSteps, hidden);
     }
 
-    public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> gradOutputs)
+    /// <summary>
+    /// Backward through time. Never throws: it runs inside a native callback, where an exception would
+    /// end the process; <see cref="BackwardFailure"/> carries failures to the caller of <c>backward()</c>.
+    /// </summary>
+    public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> gradOutputs) =>
+        BackwardFailure.Run(ctx, "SimpleRNN", () => BackwardThroughTime(ctx, gradOutputs));
+
+    private static List<Tensor> BackwardThroughTime(autograd.AutogradContext ctx, List<Tensor> gradOutputs)
     {
         var saved = ctx.get_saved_variables();
         Tensor xSteps = saved[0], kernel = saved[1], recurrent = saved[2], hidden = saved[3], h0 = saved[4];
@@ -83,7 +91,7 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
             gradRecurrent.addmm_(previous.t(), gradPre2d.narrow(0, batch, (steps - 1) * batch), 1, 1);
         }
         var gradBias = hasBias ? gradPre2d.sum(dim: 0) : null;
-        return [gradX!, gradKernel, gradRecurrent, gradBias!, gradRecurrentState, null!];
+        return [gradX!, gradKernel, gradRecurrent, gradBias!, gradRecurrentState, null!, null!];
     }
 
     private static unsafe void Forward<T>(ActivationKind activation, Tensor hidden, Tensor recurrent, Tensor h0)

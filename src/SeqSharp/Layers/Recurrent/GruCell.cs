@@ -130,7 +130,7 @@ public sealed class GruCell : RecurrentCell
     public override (Tensor Outputs, Tensor[] FinalStates) RunFused(Tensor x, Tensor[] states)
     {
         var options = new GruFunctionOptions(Activation.Kind, RecurrentActivation.Kind, ResetAfter);
-        var outputs = GruFunction.apply(x, _kernel!, _recurrentKernel!, _bias!, states[0], options)[0];
+        var outputs = GruFunction.apply(x, _kernel!, _recurrentKernel!, _bias!, states[0], options, LayerName)[0];
         return (outputs, [outputs[outputs.shape[0] - 1]]);
     }
 

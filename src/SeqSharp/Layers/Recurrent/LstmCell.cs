@@ -150,7 +150,7 @@ public sealed class LstmCell : RecurrentCell
         Tensor outputs, lastCell;
         if (NeedsGradient(x, states))
         {
-            var result = LstmFunction.apply(x, _kernel!, _recurrentKernel!, _bias!, _peephole!, states[0], states[1], options);
+            var result = LstmFunction.apply(x, _kernel!, _recurrentKernel!, _bias!, _peephole!, states[0], states[1], options, LayerName);
             (outputs, lastCell) = (result[0], result[1]);
         }
         else

@@ -56,6 +56,9 @@ public abstract class RecurrentCell : nn.Module
     /// </summary>
     public double RecurrentDropout { get; }
 
+    /// <summary>The name of the recurrent layer that owns the cell (for error messages), or null for a cell on its own.</summary>
+    internal string? LayerName { get; set; }
+
     /// <summary>The dropout seed, or null.</summary>
     public long? Seed => _random.Seed;
 

@@ -47,6 +47,7 @@ public abstract class Rnn : Layer
         if (batchSize is <= 0)
             throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"Expected a positive batch size. Received: batchSize={batchSize}.");
         Cell = cell;
+        cell.LayerName = Name;
         ReturnSequences = returnSequences;
         ReturnState = returnState;
         GoBackwards = goBackwards;

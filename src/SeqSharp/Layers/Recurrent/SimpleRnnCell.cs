@@ -76,7 +76,7 @@ public sealed class SimpleRnnCell : RecurrentCell
     public override (Tensor Outputs, Tensor[] FinalStates) RunFused(Tensor x, Tensor[] states)
     {
         var outputs = NeedsGradient(x, states)
-            ? SimpleRnnFunction.apply(x, _kernel!, _recurrentKernel!, _bias!, states[0], Activation.Kind)[0]
+            ? SimpleRnnFunction.apply(x, _kernel!, _recurrentKernel!, _bias!, states[0], Activation.Kind, LayerName)[0]
             : SimpleRnnFunction.Infer(x, _kernel!, _recurrentKernel!, _bias, states[0], Activation.Kind);
         return (outputs, [outputs[outputs.shape[0] - 1]]);
     }

@@ -7,8 +7,8 @@ namespace SeqSharp.Layers;
 /// others by <c>1 / (1 - rate)</c> (Keras <c>Dropout</c>); passes its input through in inference mode.
 /// </summary>
 /// <remarks>
-/// <para>Acts only when the layer is in training mode (<c>train()</c>; <c>Fit</c> switches it on,
-/// <c>Predict</c> and <c>Evaluate</c> off). A <see cref="NoiseShape"/> with size 1 on an axis shares
+/// <para>Acts only when the layer is in training mode (<c>train()</c>, and always inside
+/// <c>Fit</c>; never inside <c>Predict</c> and <c>Evaluate</c>). A <see cref="NoiseShape"/> with size 1 on an axis shares
 /// one mask value along that axis: <c>noiseShape: [null, 1, null]</c> on <c>(batch, timesteps,
 /// features)</c> drops the same features at every step. Passes masks on.</para>
 /// </remarks>
