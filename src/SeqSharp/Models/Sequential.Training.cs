@@ -274,10 +274,11 @@ public sealed partial class Sequential
         using var scope = torch.NewDisposeScope();
         var (xb, yb, wb) = data.Batch(order, start, count);
         Tensor prediction;
+        using var activity = Regularizers.ActivityPenalties.Begin();
         // Training mode for this call only (Keras's training=True); the model's flag stays as it is.
         using (CallMode.Use(training: true))
             prediction = forward(xb);
-        var value = loss.Call(yb, prediction, wb);
+        var value = WithRegularization(loss.Call(yb, prediction, wb), activity);
         if (variables.Count > 0)
         {
             foreach (var v in variables)
@@ -285,6 +286,7 @@ public sealed partial class Sequential
             // Not value.backward(): a failure inside a recurrent kernel's backward comes back with its own message.
             BackwardFailure.Backward(value);
             optimizer.Step(variables);
+            ApplyConstraints();
         }
         tracker.Add(value.ToDouble(), count);
         using var _ = torch.no_grad();
@@ -313,9 +315,10 @@ public sealed partial class Sequential
             if (local > 0)
             {
                 batch = data.Batch(order, start + offset, local);
+                using var activity = Regularizers.ActivityPenalties.Begin();
                 using (CallMode.Use(training: true))
                     prediction = forward(batch.X);
-                var value = loss.Call(batch.Y, prediction, batch.W);
+                var value = WithRegularization(loss.Call(batch.Y, prediction, batch.W), activity);
                 if (variables.Count > 0)
                     BackwardFailure.Backward(value);
                 localLoss = value.ToDouble();
@@ -327,7 +330,10 @@ public sealed partial class Sequential
         }
         double globalLoss = distribution.AllreduceGradients(variables, localLoss, local, count, failure);
         if (variables.Count > 0)
+        {
             optimizer.Step(variables);
+            ApplyConstraints();
+        }
         tracker.Add(globalLoss, count);
         if (prediction is null)
             return;
@@ -374,8 +380,9 @@ public sealed partial class Sequential
                 if (count > 0)
                 {
                     var (xb, yb, wb) = data.Batch(null, start, count);
+                    using var activity = Regularizers.ActivityPenalties.Begin();
                     var prediction = forward(xb);
-                    tracker.Add(loss.Call(yb, prediction, wb).ToDouble(), count);
+                    tracker.Add(WithRegularization(loss.Call(yb, prediction, wb), activity).ToDouble(), count);
                     foreach (var metric in _metrics)
                         metric.UpdateState(yb, prediction, wb);
                 }
@@ -391,7 +398,10 @@ public sealed partial class Sequential
     {
         var logs = new Dictionary<string, double>(StringComparer.Ordinal) { [prefix + "loss"] = tracker.Result };
         foreach (var metric in _metrics)
-            logs[prefix + metric.Name] = metric.Result();
+        {
+            foreach (var (key, value) in metric.LogEntries())
+                logs[prefix + key] = value;
+        }
         return logs;
     }
 

@@ -148,6 +148,28 @@ public static class TorchNative
             ? folder
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
 
+    /// <summary>
+    /// Patches a copy next to <paramref name="path"/> and renames it over the original. The original
+    /// file's bytes are never written: where a build made <paramref name="path"/> a hard link to the
+    /// NuGet cache's copy (CreateHardLinksForCopyLocalIfPossible), the cache keeps its file and only this
+    /// folder gets the patched one.
+    /// </summary>
+    internal static void ReplaceWithPatchedCopy(string path)
+    {
+        string staging = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            File.Copy(path, staging, overwrite: true);
+            ElfVersionInfo.MarkNeedWeak(staging, CppRuntime, MissingVersion);
+            File.Move(staging, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(staging))
+                File.Delete(staging);
+        }
+    }
+
     /// <summary>For a read-only installation: patch a private copy and point TorchSharp's imports at it.</summary>
     private static string RedirectToPatchedCopy(string path)
     {

@@ -110,6 +110,47 @@ public class TorchNativeTests(ITestOutputHelper output)
         }
     }
 
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "link", SetLastError = true)]
+    private static extern int HardLink(string existing, string created);
+
+    /// <summary>
+    /// A build with hard links makes bin/'s library the NuGet cache's own inode: the fix must patch a
+    /// new file and rename it over, leaving the linked original's bytes as they were.
+    /// </summary>
+    [Fact]
+    public void ReplaceWithPatchedCopy_HardLinkedFile_OriginalInodeUntouched()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), $"seqsharp-link-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            string original = Path.Combine(folder, "cache-" + GlueLibrary);
+            string linked = Path.Combine(folder, GlueLibrary);
+            File.Copy(MappedGlueLibrary(), original);
+            var loaded = MissingNeed(original);
+            using (var stream = new FileStream(original, FileMode.Open, FileAccess.ReadWrite))
+            {
+                var flags = new byte[2];
+                BinaryPrimitives.WriteUInt16LittleEndian(flags, (ushort)(loaded.Flags & ~ElfVersionInfo.VerFlagWeak));
+                stream.Position = loaded.FlagsOffset;
+                stream.Write(flags);
+            }
+            Assert.Equal(0, HardLink(original, linked));
+            byte[] before = File.ReadAllBytes(original);
+            Assert.False(MissingNeed(linked).IsWeak);
+
+            TorchNative.ReplaceWithPatchedCopy(linked);
+
+            Assert.True(MissingNeed(linked).IsWeak);
+            Assert.Equal(before, File.ReadAllBytes(original));
+            Assert.Equal(2, Directory.GetFiles(folder).Length);   // no staging file left behind
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Fact]
     public void MarkNeedWeak_UnpatchedCopy_ChangesOnlyTheFlagsFieldAndIsIdempotent()
     {
