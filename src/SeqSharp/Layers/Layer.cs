@@ -546,6 +546,8 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
     /// <summary>A new parameter that no dispose scope owns: weights live as long as their layer.</summary>
     internal static Parameter CreateWeight(long[] shape, Initializer initializer, ScalarType dtype)
     {
+        if (DeclaredWeights.Active)
+            return DeclaredWeights.Placeholder(shape, dtype);
         using var scope = torch.NewDisposeScope();
         var values = initializer.Create(shape, dtype);
         if (!values.shape.SequenceEqual(shape) || values.dtype != dtype)

@@ -101,12 +101,34 @@ public sealed partial class Sequential
 
     private static Sequential LoadKeras(string path, bool compile)
     {
-        var (configJson, weights) = KerasArchive.Read(path);
-        using var reader = WeightsReader.Open(weights, $"{path} ({WeightsReader.ArchiveEntry})");
-        var root = KerasJson.Parse(configJson, $"'{path}' ({KerasArchive.ConfigEntry})");
+        using var archive = KerasArchive.Open(path);
+        var root = KerasJson.Parse(archive.Config, $"'{path}' ({KerasArchive.ConfigEntry})");
         var config = new KerasConfigReader(path);
-        return Assemble(config, root, compile, (root as IReadOnlyDictionary<string, object?>)?.GetValueOrDefault("compile_config"), "compile_config",
-            model => model.ApplyWeights(reader));
+
+        // The model config.json declares, with placeholder weights: it caps what the weights entry may
+        // expand to, and its shapes are checked against the stored ones before any weight is allocated.
+        WeightsReader reader;
+        using (var declared = config.Declared(root))
+        {
+            var weights = declared._layers.SelectMany(l => l.Weights).ToList();
+            long limit = KerasArchive.WeightsLimit(weights);
+            string why = $"the weights of the model config.json declares ({weights.Count} variables, {weights.Sum(w => w.numel() * w.element_size()):N0} bytes; with optimizer state and HDF5 structures at most {limit:N0} bytes)";
+            reader = WeightsReader.Open(archive.ReadWeights(limit, why), $"{path} ({WeightsReader.ArchiveEntry})");
+            try
+            {
+                reader.CheckStorage(declared.MatchStored(reader).Select(m => m.Stored));
+            }
+            catch
+            {
+                reader.Dispose();
+                throw;
+            }
+        }
+        using (reader)
+        {
+            return Assemble(config, root, compile, (root as IReadOnlyDictionary<string, object?>)?.GetValueOrDefault("compile_config"), "compile_config",
+                model => model.ApplyWeights(reader));
+        }
     }
 
     private static Sequential LoadLegacy(string path, bool compile)
@@ -117,6 +139,9 @@ public sealed partial class Sequential
             ?? throw config.Invalid("it holds no 'model_config' attribute, so it is not a Keras model file (a weights-only .h5 file needs LoadWeights on a model built in code).");
         var root = KerasJson.Parse(modelConfig, $"'{path}' (model_config)");
         var training = reader.StringAttribute("", "training_config")?.SingleOrDefault() is { } text ? KerasJson.Parse(text, $"'{path}' (training_config)") : null;
+        // The declared shapes are checked against the stored ones before any weight is allocated.
+        using (var declared = config.Declared(root))
+            reader.CheckStorage(declared.MatchLegacyWeights(reader, config).Select(m => m.Stored));
         return Assemble(config, root, compile, training, "training_config", model =>
         {
             model.ApplyLegacyWeights(reader, config);
@@ -154,7 +179,18 @@ public sealed partial class Sequential
     /// </summary>
     private void ApplyLegacyWeights(WeightsReader reader, KerasConfigReader config)
     {
-        var assignments = new List<(TorchSharp.Modules.Parameter Target, Tensor Value)>();
+        var assignments = MatchLegacyWeights(reader, config).Select(m => (m.Target, Value: reader.Read(m.Stored))).ToList();
+        using (torch.no_grad())
+        {
+            foreach (var (target, value) in assignments)
+                target.copy_(value);
+        }
+    }
+
+    /// <summary>Each layer weight with its stored dataset in Keras 2's layout, shapes checked; nothing is read.</summary>
+    private List<(TorchSharp.Modules.Parameter Target, StoredVariable Stored)> MatchLegacyWeights(WeightsReader reader, KerasConfigReader config)
+    {
+        var matches = new List<(TorchSharp.Modules.Parameter Target, StoredVariable Stored)>();
         foreach (var layer in _layers.Where(l => l.Weights.Count > 0))
         {
             string group = "model_weights/" + layer.Name;
@@ -171,13 +207,9 @@ public sealed partial class Sequential
                 if (!stored.Shape.SequenceEqual(layer.Weights[i].shape))
                     throw config.Invalid(
                         $"'{stored.Path}' (weight {i} of layer '{layer.Name}') has shape {ShapeText.Format(stored.Shape)}; the layer expects {ShapeText.Format(layer.Weights[i].shape)}.");
-                assignments.Add((layer.Weights[i], reader.Read(stored)));
+                matches.Add((layer.Weights[i], stored));
             }
         }
-        using (torch.no_grad())
-        {
-            foreach (var (target, value) in assignments)
-                target.copy_(value);
-        }
+        return matches;
     }
 }

@@ -151,7 +151,9 @@ public sealed partial class Sequential
         RequireBuiltWeights(nameof(LoadWeights));
 
         using var scope = torch.NewDisposeScope();
-        using var reader = WeightsReader.Open(path);
+        using var reader = path.EndsWith(".keras", StringComparison.Ordinal)
+            ? WeightsReader.OpenArchive(path, KerasArchive.WeightsLimit(_layers.SelectMany(l => l.Weights)), $"the weights of model '{Name}'")
+            : WeightsReader.Open(path);
         ApplyWeights(reader);
         Training.ModelLog.Loaded(Logger, Name, "weights", path);
     }
@@ -159,24 +161,7 @@ public sealed partial class Sequential
     /// <summary>Reads and checks every layer variable and the optimizer state, then writes them all (or nothing on error).</summary>
     private void ApplyWeights(WeightsReader reader)
     {
-        var assignments = new List<(Parameter Target, Tensor Value)>();
-        foreach (var group in WeightsLayout.Of(this))
-        {
-            var stored = reader.Vars(group.VarsPath) ?? [];
-            if (stored.Count != group.Variables.Count)
-                throw new InvalidDataException(
-                    $"'{reader.Source}': {Capitalized(group.Owner)} expected {group.Variables.Count} variables, but received {stored.Count} variables during loading " +
-                    $"(group '{group.VarsPath}'). Expected shapes: [{string.Join(", ", group.Variables.Select(v => ShapeText.Format(v.shape)))}].");
-            for (int i = 0; i < stored.Count; i++)
-            {
-                if (!stored[i].Shape.SequenceEqual(group.Variables[i].shape))
-                    throw new InvalidDataException(
-                        $"'{reader.Source}': '{stored[i].Path}' (variable {i} of {group.Owner}) has shape {ShapeText.Format(stored[i].Shape)}; " +
-                        $"the model expects {ShapeText.Format(group.Variables[i].shape)}.");
-            }
-            for (int i = 0; i < stored.Count; i++)
-                assignments.Add((group.Variables[i], reader.Read(stored[i])));
-        }
+        var assignments = MatchStored(reader).Select(m => (m.Target, Value: reader.Read(m.Stored))).ToList();
         var optimizerState = ReadOptimizerState(reader);
 
         // Everything is read and checked; SetVariables is itself all-or-nothing, and copies cannot fail.
@@ -196,6 +181,29 @@ public sealed partial class Sequential
             foreach (var (target, value) in assignments)
                 target.copy_(value);
         }
+    }
+
+    /// <summary>Each layer variable with its stored dataset, counts and shapes checked; nothing is read.</summary>
+    private List<(Parameter Target, StoredVariable Stored)> MatchStored(WeightsReader reader)
+    {
+        var matches = new List<(Parameter Target, StoredVariable Stored)>();
+        foreach (var group in WeightsLayout.Of(this))
+        {
+            var stored = reader.Vars(group.VarsPath) ?? [];
+            if (stored.Count != group.Variables.Count)
+                throw new InvalidDataException(
+                    $"'{reader.Source}': {Capitalized(group.Owner)} expected {group.Variables.Count} variables, but received {stored.Count} variables during loading " +
+                    $"(group '{group.VarsPath}'). Expected shapes: [{string.Join(", ", group.Variables.Select(v => ShapeText.Format(v.shape)))}].");
+            for (int i = 0; i < stored.Count; i++)
+            {
+                if (!stored[i].Shape.SequenceEqual(group.Variables[i].shape))
+                    throw new InvalidDataException(
+                        $"'{reader.Source}': '{stored[i].Path}' (variable {i} of {group.Owner}) has shape {ShapeText.Format(stored[i].Shape)}; " +
+                        $"the model expects {ShapeText.Format(group.Variables[i].shape)}.");
+                matches.Add((group.Variables[i], stored[i]));
+            }
+        }
+        return matches;
     }
 
     /// <summary>The stored optimizer state, checked against this model's optimizer; null when there is none to restore.</summary>

@@ -30,6 +30,14 @@ internal sealed class KerasConfigReader(string source)
         ("unroll", false), ("time_major", false), ("sparse", false), ("ragged", false), ("optional", false), ("lora_rank", null),
     ];
 
+    /// <summary>
+    /// The model the config declares, built with placeholder weights that take no memory
+    /// (<see cref="DeclaredWeights"/>): its weights' shapes and element types, for checks against the
+    /// weights file before anything is allocated. Dispose it after use.
+    /// </summary>
+    /// <exception cref="InvalidDataException">As for <see cref="Model"/>, and for weights no tensor can hold.</exception>
+    public Sequential Declared(object? root) => DeclaredWeights.Build(() => Model(root));
+
     /// <summary>Builds the model described by a <c>{"class_name": "Sequential", "config": ...}</c> object.</summary>
     public Sequential Model(object? root)
     {
@@ -48,6 +56,17 @@ internal sealed class KerasConfigReader(string source)
 
         var model = new Sequential(name);
         var entries = layers.Cast<object?>().Select((e, i) => Dictionary(e, $"layer entry {i}")).ToList();
+        for (int i = 0; i < entries.Count; i++)
+        {
+            var layerConfig = entries[i].GetValueOrDefault("config") as IReadOnlyDictionary<string, object?>;
+            string layerName = layerConfig?.GetValueOrDefault("name") as string ?? $"entry {i}";
+            string? layerClass = entries[i].GetValueOrDefault("class_name") as string;
+            // A Lambda layer's own function is refused by Lambda.FromConfig, with advice on supplying it in C#.
+            object? scanned = layerClass == "Lambda" && layerConfig is not null
+                ? layerConfig.Where(p => p.Key is not ("function" or "function_type")).ToDictionary(p => p.Key, p => p.Value)
+                : entries[i];
+            RefuseCode(scanned, $"layer '{layerName}' ({layerClass ?? "no class name"})");
+        }
         for (int i = 0; i < entries.Count; i++)
         {
             var (layerClass, layerRegistered, layerConfig) = Entry(entries[i], i);
@@ -90,6 +109,7 @@ internal sealed class KerasConfigReader(string source)
     public CompileSettings Compile(object? value, string what)
     {
         var config = Dictionary(value, what);
+        RefuseCode(config, what);
         foreach (var key in new[] { "loss_weights", "weighted_metrics" })
         {
             if (config.GetValueOrDefault(key) is { } set && !(set is IList { Count: 0 }))
@@ -223,6 +243,32 @@ internal sealed class KerasConfigReader(string source)
             throw Invalid($"layer '{layerName}' of type {className} does not fit the model: {e.Message}", e);
         }
     }
+
+    /// <summary>
+    /// Refuses Python code stored in a config: Keras 3 serializes a Python <c>lambda</c> (in a Lambda
+    /// layer, or given as a loss, metric or activation) as <c>{"class_name": "__lambda__", "config":
+    /// {"code": ...}}</c> with its marshalled bytecode, and Keras 2 as a Lambda layer with
+    /// <c>"function_type": "lambda"</c> (or <c>"output_shape_type": "lambda"</c>). Keras itself refuses these
+    /// unless <c>safe_mode=False</c>; SeqSharp never runs code from a file.
+    /// </summary>
+    private void RefuseCode(object? value, string owner)
+    {
+        if (HoldsBytecode(value))
+            throw Invalid(
+                $"{owner} holds a Python lambda serialized as bytecode. SeqSharp never runs code from a model file " +
+                "(Keras refuses it too unless safe_mode=False): define the function in C# and rebuild that part of the model in code.");
+    }
+
+    private static bool HoldsBytecode(object? value) => value switch
+    {
+        IReadOnlyDictionary<string, object?> d => d.GetValueOrDefault("class_name") is "__lambda__"
+            || d.GetValueOrDefault("function_type") is "lambda"
+            || d.GetValueOrDefault("output_shape_type") is "lambda"
+            || d.GetValueOrDefault("mask_type") is "lambda"
+            || d.Values.Any(HoldsBytecode),
+        IList list => list.Cast<object?>().Any(HoldsBytecode),
+        _ => false,
+    };
 
     /// <summary>
     /// An entry's class, the name to look it up by among custom objects (Keras 3's
