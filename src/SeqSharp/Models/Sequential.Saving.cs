@@ -44,6 +44,7 @@ public sealed partial class Sequential
 
         using var scope = torch.NewDisposeScope();
         WeightsWriter.Write(path, WeightsGroups());
+        Training.ModelLog.Saved(Logger, Name, "weights", path);
     }
 
     /// <summary>
@@ -98,6 +99,7 @@ public sealed partial class Sequential
             ["date_saved"] = DateTime.Now.ToString("yyyy-MM-dd@HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
         });
         KerasArchive.Write(path, config, metadata, WeightsWriter.Build(WeightsGroups()));
+        Training.ModelLog.Saved(Logger, Name, "model", path);
     }
 
     /// <summary>The <c>vars</c> groups of the weights file: the layers', then the optimizer's when compiled.</summary>
@@ -153,6 +155,7 @@ public sealed partial class Sequential
             ? WeightsReader.OpenArchive(path, KerasArchive.WeightsLimit(_layers.SelectMany(l => l.Weights)), $"the weights of model '{Name}'")
             : WeightsReader.Open(path);
         ApplyWeights(reader);
+        Training.ModelLog.Loaded(Logger, Name, "weights", path);
     }
 
     /// <summary>Reads and checks every layer variable and the optimizer state, then writes them all (or nothing on error).</summary>
@@ -214,8 +217,7 @@ public sealed partial class Sequential
         var current = _optimizer.Variables;
         if (stored.Count != current.Count)
         {
-            Console.Error.WriteLine(
-                $"Warning: Skipping variable loading for optimizer '{_optimizer.Name}', because it has {current.Count} variables whereas the saved optimizer has {stored.Count} variables.");
+            Training.ModelLog.OptimizerVariablesSkipped(Logger, _optimizer.Name, current.Count, stored.Count);
             return null;
         }
         for (int i = 0; i < stored.Count; i++)
