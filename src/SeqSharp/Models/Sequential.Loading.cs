@@ -94,7 +94,9 @@ public sealed partial class Sequential
         using var scope = CustomObjectScope.Enter(customObjects);
         try
         {
-            return keras ? LoadKeras(path, compile) : LoadLegacy(path, compile);
+            var model = keras ? LoadKeras(path, compile) : LoadLegacy(path, compile);
+            Training.ModelLog.Loaded(model.Logger, model.Name, keras ? "Keras 3 model" : "legacy H5 model", path);
+            return model;
         }
         finally
         {
@@ -149,7 +151,7 @@ public sealed partial class Sequential
         {
             model.ApplyLegacyWeights(reader, "model_weights", byName: true);
             if (model.Compiled && reader.StringAttribute("optimizer_weights", "weight_names") is not null)
-                Console.Error.WriteLine($"Warning: '{path}' holds optimizer state in Keras 2's layout, which SeqSharp does not restore; training starts with a fresh optimizer state.");
+                Training.ModelLog.LegacyOptimizerState(model.Logger, path);
         });
     }
 

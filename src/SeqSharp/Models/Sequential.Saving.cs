@@ -44,6 +44,7 @@ public sealed partial class Sequential
 
         using var scope = torch.NewDisposeScope();
         WeightsWriter.Write(path, WeightsGroups());
+        Training.ModelLog.Saved(Logger, Name, "weights", path);
     }
 
     /// <summary>
@@ -111,6 +112,7 @@ public sealed partial class Sequential
             ["date_saved"] = DateTime.Now.ToString("yyyy-MM-dd@HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
         });
         KerasArchive.Write(path, config, metadata, WeightsWriter.Build(WeightsGroups()));
+        Training.ModelLog.Saved(Logger, Name, "model", path);
     }
 
     /// <summary>The <c>vars</c> groups of the weights file: the layers', then the optimizer's when compiled.</summary>
@@ -178,6 +180,7 @@ public sealed partial class Sequential
             ApplyLegacyWeights(reader, "model_weights", byName: false);
         else
             ApplyWeights(reader);
+        Training.ModelLog.Loaded(Logger, Name, "weights", path);
     }
 
     /// <summary>Reads and checks every layer variable and the optimizer state, then writes them all (or nothing on error).</summary>
@@ -239,8 +242,7 @@ public sealed partial class Sequential
         var current = _optimizer.Variables;
         if (stored.Count != current.Count)
         {
-            Console.Error.WriteLine(
-                $"Warning: Skipping variable loading for optimizer '{_optimizer.Name}', because it has {current.Count} variables whereas the saved optimizer has {stored.Count} variables.");
+            Training.ModelLog.OptimizerVariablesSkipped(Logger, _optimizer.Name, current.Count, stored.Count);
             return null;
         }
         for (int i = 0; i < stored.Count; i++)

@@ -40,10 +40,16 @@ public sealed partial class Sequential
     public bool StopTraining { get; set; }
 
     /// <summary>
-    /// When set, <c>Fit</c> writes structured events (training start, each epoch's values and
-    /// duration, early stop, end) to a logger named <c>SeqSharp.Sequential</c> from this factory.
+    /// This model's logger factory; null (the default) uses <see cref="SeqSharpLogging.LoggerFactory"/>.
+    /// <c>Fit</c>, <c>Evaluate</c>, <c>Predict</c>, <c>Save</c> and <c>Load</c> write structured events
+    /// (event ids in docs/logging.md) and warnings to the logger <c>SeqSharp.Sequential</c> from it;
+    /// callbacks attached to the model write their warnings through it too. The progress bar is not
+    /// logged: it stays on the console, controlled by <c>verbose</c>.
     /// </summary>
     public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>The logger <c>SeqSharp.Sequential</c> from this model's factory or the process-wide one.</summary>
+    internal ILogger Logger => SeqSharpLogging.For(this, "SeqSharp.Sequential");
 
     /// <summary>
     /// Configures training (Keras <c>compile</c>). Strings convert to Keras's objects of that name:
@@ -245,7 +251,10 @@ public sealed partial class Sequential
             ["steps"] = data.Batches(batchSize),
             ["verbose"] = verbose,
         });
-        return new Dictionary<string, double>(RunEvaluation(data, batchSize, list, loss, Distributed(Distribution.Current)));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var results = new Dictionary<string, double>(RunEvaluation(data, batchSize, list, loss, Distributed(Distribution.Current)));
+        ModelLog.Evaluated(Logger, Name, data.X.shape[0], clock.Elapsed.TotalMilliseconds, results);
+        return results;
     }
 
     /// <summary>Evaluates on rectangular <c>float</c> or <c>double</c> arrays.</summary>
@@ -412,8 +421,9 @@ public sealed partial class Sequential
             all.Add(new ProgbarLogger());
         if (callbacks is not null)
             all.AddRange(callbacks.Where(c => c is not null && (chief || !WritesFiles(c))));
-        if (LoggerFactory is not null && chief)
-            all.Add(new TrainingLog(LoggerFactory.CreateLogger("SeqSharp.Sequential")));
+        var logger = Logger;
+        if (chief && logger.IsEnabled(LogLevel.Information))
+            all.Add(new TrainingLog(logger));
         if (history is not null)
             all.Add(history);
         var list = new CallbackList(all);

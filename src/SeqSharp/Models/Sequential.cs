@@ -156,6 +156,7 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
         long samples = x.shape[0];
         int steps = (int)((samples + batchSize - 1) / batchSize);
         var list = DefaultCallbacks(callbacks, verbose, history: null, new Dictionary<string, object> { ["steps"] = steps, ["verbose"] = verbose });
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         // Inference mode for these calls only, never by switching the model's shared flag: a Predict
         // during a Fit on another thread must neither see dropout nor turn it off for the Fit.
         using (CallMode.Use(training: false))
@@ -177,6 +178,7 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
             }
             var result = parts.Count == 1 ? parts[0].contiguous() : torch.cat(parts, 0);
             list.PredictEnd(new Dictionary<string, double>());
+            Training.ModelLog.Predicted(Logger, Name, samples, clock.Elapsed.TotalMilliseconds);
             return result.MoveToOuterDisposeScope();
         }
     }

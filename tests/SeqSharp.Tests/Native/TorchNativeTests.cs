@@ -63,7 +63,10 @@ public class TorchNativeTests(ITestOutputHelper output)
         Assert.Equal(runtime, report.CppRuntime);
         if (!systemHasIt)
         {
-            Assert.Equal(NativeFix.Applied, report.Fix);
+            // This test project is built with the package's build step (Directory.Build.targets imports
+            // buildTransitive/SeqSharp.targets), which made the edit in bin/ before this process started:
+            // the runtime fix found it done. Applied here would mean the build step did not run.
+            Assert.Equal(NativeFix.AlreadyApplied, report.Fix);
             Assert.True(need.IsWeak, $"The loaded {glue} still needs {Missing} strongly.");
             Assert.Equal([TorchNative.UnusedSymbol], ElfVersionInfo.Read(glue).SymbolsBoundTo(need));
             Assert.Contains(glue, report.PatchedFiles);
