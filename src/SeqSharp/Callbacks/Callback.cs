@@ -28,6 +28,10 @@ public abstract class Callback
     /// <summary>Attaches the model (Keras <c>set_model</c>).</summary>
     public virtual void SetModel(Sequential model) => Model = model;
 
+    /// <summary>Logs a warning through the model's logger (or the process-wide one), category <c>SeqSharp.Callbacks.&lt;type&gt;</c>.</summary>
+    internal void LogWarning(string message) =>
+        Training.ModelLog.CallbackWarning(SeqSharpLogging.For(Model, "SeqSharp.Callbacks." + GetType().Name), GetType().Name, message);
+
     /// <summary>Sets <see cref="Params"/> (Keras <c>set_params</c>).</summary>
     public virtual void SetParams(IReadOnlyDictionary<string, object> parameters) => Params = parameters;
 

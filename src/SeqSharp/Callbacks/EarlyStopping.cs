@@ -101,8 +101,12 @@ public sealed class EarlyStopping : Callback
     /// <summary>Where messages go (<c>verbose: 1</c>); the console by default.</summary>
     public TextWriter Output { get; set; } = Console.Out;
 
-    /// <summary>Where warnings go (each distinct one once per callback, like Python's warnings); the standard error by default.</summary>
-    public TextWriter Warnings { get; set; } = Console.Error;
+    /// <summary>
+    /// Where warnings go (each distinct one once per callback, like Python's warnings). Null, the default: the model's logger
+    /// (<see cref="Sequential.LoggerFactory"/>, else <see cref="SeqSharpLogging.LoggerFactory"/>), category
+    /// <c>SeqSharp.Callbacks.EarlyStopping</c>, event 110.
+    /// </summary>
+    public TextWriter? Warnings { get; set; }
 
     /// <inheritdoc />
     public override void OnTrainBegin(IDictionary<string, double> logs)
@@ -184,7 +188,11 @@ public sealed class EarlyStopping : Callback
 
     private void Warn(string message)
     {
-        if (_warned.Add(message))
+        if (!_warned.Add(message))
+            return;
+        if (Warnings is not null)
             Warnings.WriteLine("Warning: " + message);
+        else
+            LogWarning(message);
     }
 }

@@ -131,8 +131,12 @@ public sealed class ModelCheckpoint : Callback
     /// <summary>Where messages go (<c>verbose: 1</c>); the console by default.</summary>
     public TextWriter Output { get; set; } = Console.Out;
 
-    /// <summary>Where warnings go (each distinct one once); the standard error by default.</summary>
-    public TextWriter Warnings { get; set; } = Console.Error;
+    /// <summary>
+    /// Where warnings go (each distinct one once). Null, the default: the model's logger
+    /// (<see cref="Sequential.LoggerFactory"/>, else <see cref="SeqSharpLogging.LoggerFactory"/>), category
+    /// <c>SeqSharp.Callbacks.ModelCheckpoint</c>, event 110.
+    /// </summary>
+    public TextWriter? Warnings { get; set; }
 
     /// <inheritdoc />
     public override void OnEpochBegin(int epoch, IDictionary<string, double> logs) => _currentEpoch = epoch;
@@ -231,7 +235,11 @@ public sealed class ModelCheckpoint : Callback
 
     private void Warn(string message)
     {
-        if (_warned.Add(message))
+        if (!_warned.Add(message))
+            return;
+        if (Warnings is not null)
             Warnings.WriteLine("Warning: " + message);
+        else
+            LogWarning(message);
     }
 }

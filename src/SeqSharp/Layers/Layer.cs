@@ -1,4 +1,6 @@
+using SeqSharp.Constraints;
 using SeqSharp.Initializers;
+using SeqSharp.Regularizers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -61,6 +63,62 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
 
     private Layer(LayerConfig config) : this(config.Name, config.InputShape, config.DType)
     {
+    }
+
+    private readonly Dictionary<string, Regularizer> _regularizers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Constraint> _constraints = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A penalty on the layer's output (Keras <c>activity_regularizer</c>), added to the loss during
+    /// <c>Fit</c> and <c>Evaluate</c> divided by the batch size, as Keras does; null for none. Any layer
+    /// can have one.
+    /// </summary>
+    public Regularizer? ActivityRegularizer { get; set; }
+
+    /// <summary>
+    /// The weights this layer can regularize or constrain, by the prefix of their config keys
+    /// (<c>"kernel"</c> for <c>kernel_regularizer</c> and <c>kernel_constraint</c>) and their weight
+    /// names; empty for layers without them.
+    /// </summary>
+    private protected virtual IReadOnlyDictionary<string, string> RegularizableWeights { get; } = new Dictionary<string, string>();
+
+    /// <summary>The weight regularizers, by config-key prefix (<c>"kernel"</c>, <c>"recurrent"</c>, <c>"bias"</c>, ...).</summary>
+    public IReadOnlyDictionary<string, Regularizer> WeightRegularizers => _regularizers;
+
+    /// <summary>The weight constraints, by config-key prefix.</summary>
+    public IReadOnlyDictionary<string, Constraint> WeightConstraints => _constraints;
+
+    /// <summary>Sets the regularizer and constraint of one weight (null leaves it without).</summary>
+    private protected void SetWeightRules(string prefix, Regularizer? regularizer, Constraint? constraint)
+    {
+        if (!RegularizableWeights.ContainsKey(prefix))
+            throw new InvalidOperationException($"{GetType().Name} has no weight '{prefix}' to regularize.");
+        if (regularizer is not null)
+            _regularizers[prefix] = regularizer;
+        if (constraint is not null)
+            _constraints[prefix] = constraint;
+    }
+
+    /// <summary>This layer's own weights with a regularizer or a constraint (not those of wrapped layers).</summary>
+    internal IEnumerable<(Parameter Weight, Regularizer? Regularizer, Constraint? Constraint)> RuledWeights()
+    {
+        if (_regularizers.Count == 0 && _constraints.Count == 0)
+            yield break;
+        var byName = new Dictionary<string, Parameter>(StringComparer.Ordinal);
+        foreach (var (name, parameter) in named_parameters())
+        {
+            if (!name.Contains("_layer.", StringComparison.Ordinal) && !name.StartsWith("layer.", StringComparison.Ordinal))
+                byName[name[(name.LastIndexOf('.') + 1)..]] = parameter;
+        }
+        foreach (var (prefix, weightName) in RegularizableWeights)
+        {
+            if (!byName.TryGetValue(weightName, out var weight))
+                continue;
+            var regularizer = _regularizers.GetValueOrDefault(prefix);
+            var constraint = _constraints.GetValueOrDefault(prefix);
+            if (regularizer is not null || constraint is not null)
+                yield return (weight, regularizer, constraint);
+        }
     }
 
     /// <summary>The layer's name, unique within a model.</summary>
@@ -228,6 +286,12 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
     {
         var input = PrepareInput(x, ref mask);
         var output = mask is null ? forward(input) : ForwardMasked(input, mask);
+        if (ActivityRegularizer is { } activity && ActivityPenalties.Collecting)
+        {
+            // As Keras: the penalty of the output, divided by the batch size.
+            var penalty = activity.Compute(output);
+            ActivityPenalties.Add(output.dim() > 0 && output.shape[0] > 0 ? penalty / output.shape[0] : penalty);
+        }
         return (output, ComputeMask(x, mask));
     }
 
@@ -366,8 +430,8 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
         }
         else
         {
-            reader.RejectUnsupported();
             layer = LayerRegistry.Create(reader);
+            layer.ReadWeightRules(reader);
         }
         if (!reader.Trainable)
             layer.Trainable = false;
@@ -421,6 +485,12 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
         };
         if (InputShape is not null)
             config["batch_input_shape"] = new long?[] { null }.Concat(InputShape.Select(d => (long?)d)).ToArray();
+        foreach (var (prefix, regularizer) in _regularizers)
+            config[prefix + "_regularizer"] = Serialized(regularizer.ClassName, regularizer.GetConfig());
+        if (ActivityRegularizer is not null)
+            config["activity_regularizer"] = Serialized(ActivityRegularizer.ClassName, ActivityRegularizer.GetConfig());
+        foreach (var (prefix, constraint) in _constraints)
+            config[prefix + "_constraint"] = Serialized(constraint.ClassName, constraint.GetConfig());
         return config;
     }
 
@@ -444,9 +514,40 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
         return weight;
     }
 
+    private static Dictionary<string, object?> Serialized(string className, Dictionary<string, object?> config) =>
+        new() { ["class_name"] = className, ["config"] = config };
+
+    /// <summary>
+    /// Reads <c>*_regularizer</c>, <c>activity_regularizer</c> and <c>*_constraint</c> keys: Keras's
+    /// serialized objects or names. A key for a weight this layer has no rules for is refused rather
+    /// than silently dropped.
+    /// </summary>
+    private void ReadWeightRules(LayerConfig reader)
+    {
+        if (reader.Regularizer("activity_regularizer") is { } activity)
+            ActivityRegularizer = activity;
+        foreach (var key in reader.Keys)
+        {
+            string? prefix = key.EndsWith("_regularizer", StringComparison.Ordinal) ? key[..^"_regularizer".Length]
+                : key.EndsWith("_constraint", StringComparison.Ordinal) ? key[..^"_constraint".Length] : null;
+            if (prefix is null || prefix == "activity" || !reader.Has(key))
+                continue;
+            if (!RegularizableWeights.ContainsKey(prefix))
+                throw new NotSupportedException(
+                    $"Layer config for '{reader.ClassName}' sets '{key}', but SeqSharp's {ClassName} has no regularizers or constraints for '{prefix}'. " +
+                    $"Supported: {(RegularizableWeights.Count == 0 ? "activity_regularizer only" : string.Join(", ", RegularizableWeights.Keys.Select(k => k + "_regularizer, " + k + "_constraint")) + ", activity_regularizer")}.");
+            if (key.EndsWith("_regularizer", StringComparison.Ordinal))
+                SetWeightRules(prefix, reader.Regularizer(key), null);
+            else
+                SetWeightRules(prefix, null, reader.Constraint(key));
+        }
+    }
+
     /// <summary>A new parameter that no dispose scope owns: weights live as long as their layer.</summary>
     internal static Parameter CreateWeight(long[] shape, Initializer initializer, ScalarType dtype)
     {
+        if (DeclaredWeights.Active)
+            return DeclaredWeights.Placeholder(shape, dtype);
         using var scope = torch.NewDisposeScope();
         var values = initializer.Create(shape, dtype);
         if (!values.shape.SequenceEqual(shape) || values.dtype != dtype)

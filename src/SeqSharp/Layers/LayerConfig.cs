@@ -189,19 +189,28 @@ internal sealed class LayerConfig
                 $"Layer config for '{ClassName}' has data_format '{format}', but SeqSharp's layers take channels-last input (batch, steps, channels). Expected: \"channels_last\".");
     }
 
-    /// <summary>
-    /// Regularizers and constraints are not implemented: a config that sets one is refused rather
-    /// than silently loaded as a different model.
-    /// </summary>
-    public void RejectUnsupported()
+    /// <summary>The config's keys.</summary>
+    public IEnumerable<string> Keys => _values.Keys;
+
+    /// <summary>A regularizer: Keras's serialized form <c>{"class_name": ..., "config": {...}}</c> or a name; null when absent.</summary>
+    public Regularizers.Regularizer? Regularizer(string key) => Get(key) switch
     {
-        foreach (var (key, value) in _values)
-        {
-            if ((key.EndsWith("_regularizer", StringComparison.Ordinal) || key.EndsWith("_constraint", StringComparison.Ordinal)) && Normalize(value) is not null)
-                throw new NotSupportedException(
-                    $"Layer config for '{ClassName}' sets '{key}', but SeqSharp has no regularizers or constraints yet. Received: {Describe(Normalize(value))}.");
-        }
-    }
+        null => null,
+        string name => Regularizers.Regularizer.Get(name),
+        IReadOnlyDictionary<string, object?> serialized when serialized.GetValueOrDefault("class_name") is string className =>
+            Regularizers.Regularizer.FromConfig(className, serialized.GetValueOrDefault("config") as IReadOnlyDictionary<string, object?> ?? new Dictionary<string, object?>()),
+        var other => throw Invalid(key, "a regularizer name or {\"class_name\": ..., \"config\": {...}}", other),
+    };
+
+    /// <summary>A constraint: Keras's serialized form or a name; null when absent.</summary>
+    public Constraints.Constraint? Constraint(string key) => Get(key) switch
+    {
+        null => null,
+        string name => Constraints.Constraint.Get(name),
+        IReadOnlyDictionary<string, object?> serialized when serialized.GetValueOrDefault("class_name") is string className =>
+            Constraints.Constraint.FromConfig(className, serialized.GetValueOrDefault("config") as IReadOnlyDictionary<string, object?> ?? new Dictionary<string, object?>()),
+        var other => throw Invalid(key, "a constraint name or {\"class_name\": ..., \"config\": {...}}", other),
+    };
 
     /// <summary>The element type implied by the config (for values compared by the round-trip tests).</summary>
     public static object? Normalize(object? value) => value switch

@@ -11,6 +11,12 @@ internal static partial class LayerNames
     public static string Next(string className)
     {
         string baseName = ToSnakeCase(className);
+        if (t_aside is { } aside)
+        {
+            aside.TryGetValue(baseName, out int drawn);
+            aside[baseName] = drawn + 1;
+            return drawn == 0 ? baseName : $"{baseName}_{drawn}";
+        }
         lock (Counts)
         {
             Counts.TryGetValue(baseName, out int count);
@@ -18,6 +24,29 @@ internal static partial class LayerNames
             return count == 0 ? baseName : $"{baseName}_{count}";
         }
     }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> with this thread drawing names from a private copy of the counters,
+    /// so that names drawn meanwhile are not taken from other threads or from later models.
+    /// </summary>
+    public static T Aside<T>(Func<T> action)
+    {
+        if (t_aside is not null)
+            return action();
+        lock (Counts)
+            t_aside = new Dictionary<string, int>(Counts, StringComparer.Ordinal);
+        try
+        {
+            return action();
+        }
+        finally
+        {
+            t_aside = null;
+        }
+    }
+
+    [ThreadStatic]
+    private static Dictionary<string, int>? t_aside;
 
     public static void Reset()
     {

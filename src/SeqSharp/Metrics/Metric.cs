@@ -56,6 +56,15 @@ public abstract class Metric
     /// <summary>The metric over everything since the last reset (0 before any update, like Keras's <c>divide_no_nan</c>).</summary>
     public abstract double Result();
 
+    /// <summary>
+    /// What training logs record for this metric: its name and <see cref="Result"/>, or, for a metric
+    /// with one value per class or threshold, <c>name[0]</c>, <c>name[1]</c>, ...
+    /// </summary>
+    internal virtual IEnumerable<(string Key, double Value)> LogEntries()
+    {
+        yield return (Name, Result());
+    }
+
     /// <summary>Forgets everything seen so far.</summary>
     public abstract void ResetState();
 
@@ -95,6 +104,7 @@ public abstract class Metric
     /// (resolved from the shapes on the first update), <c>"binary_accuracy"</c>,
     /// <c>"categorical_accuracy"</c>, <c>"sparse_categorical_accuracy"</c>,
     /// <c>"top_k_categorical_accuracy"</c>, the crossentropies, <c>"huber"</c>, <c>"logcosh"</c>,
+    /// <c>"precision"</c>, <c>"recall"</c>, <c>"auc"</c>, <c>"f1_score"</c>, <c>"f_beta_score"</c>,
     /// their long snake-case names and Keras class names.
     /// </summary>
     /// <exception cref="ArgumentException">Unknown name; the message lists the valid ones.</exception>

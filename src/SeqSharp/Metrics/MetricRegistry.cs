@@ -45,6 +45,11 @@ internal static class MetricRegistry
         Add(n => new LogCoshError(n), "logcosh", "log_cosh", "log_cosh_error", "LogCoshError");
         // Keras 3 has no Huber metric class; "huber" is its loss function averaged like any metric function.
         Add(n => new MeanMetricWrapper(new Losses.Huber(name: n) { Subject = "Metric" }.Compute, n), "huber");
+        Add(n => new Precision(name: n), "precision", "Precision");
+        Add(n => new Recall(name: n), "recall", "Recall");
+        Add(n => new AUC(name: n), "auc", "AUC");
+        Add(n => new F1Score(name: n), "f1_score", "F1Score");
+        Add(n => new FBetaScore(name: n), "f_beta_score", "FBetaScore");
         return factories;
     }
 }

@@ -40,10 +40,16 @@ public sealed partial class Sequential
     public bool StopTraining { get; set; }
 
     /// <summary>
-    /// When set, <c>Fit</c> writes structured events (training start, each epoch's values and
-    /// duration, early stop, end) to a logger named <c>SeqSharp.Sequential</c> from this factory.
+    /// This model's logger factory; null (the default) uses <see cref="SeqSharpLogging.LoggerFactory"/>.
+    /// <c>Fit</c>, <c>Evaluate</c>, <c>Predict</c>, <c>Save</c> and <c>Load</c> write structured events
+    /// (event ids in docs/logging.md) and warnings to the logger <c>SeqSharp.Sequential</c> from it;
+    /// callbacks attached to the model write their warnings through it too. The progress bar is not
+    /// logged: it stays on the console, controlled by <c>verbose</c>.
     /// </summary>
     public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>The logger <c>SeqSharp.Sequential</c> from this model's factory or the process-wide one.</summary>
+    internal ILogger Logger => SeqSharpLogging.For(this, "SeqSharp.Sequential");
 
     /// <summary>
     /// Configures training (Keras <c>compile</c>). Strings convert to Keras's objects of that name:
@@ -399,6 +405,8 @@ public sealed partial class Sequential
         using var scope = torch.NewDisposeScope();
         var data = PrepareData(x, y, sampleWeight, loss, "x", "y");
         BuildFor(data.X);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        IReadOnlyDictionary<string, double> results;
         if (Distributed(Distribution.Current) is { } distribution)
         {
             var callbackList = DefaultCallbacks(callbacks, verbose, history: null, new Dictionary<string, object>
@@ -406,10 +414,15 @@ public sealed partial class Sequential
                 ["steps"] = data.Batches(batchSize),
                 ["verbose"] = verbose,
             });
-            return new Dictionary<string, double>(RunEvaluation(data, batchSize, callbackList, loss, distribution));
+            results = new Dictionary<string, double>(RunEvaluation(data, batchSize, callbackList, loss, distribution));
         }
-        using var iterator = new EpochIterator(new ArrayAdapter(data, batchSize, false), null, 0, 1);
-        return EvaluateOn(iterator, verbose, callbacks, loss, cancellationToken);
+        else
+        {
+            using var iterator = new EpochIterator(new ArrayAdapter(data, batchSize, false), null, 0, 1);
+            results = EvaluateOn(iterator, verbose, callbacks, loss, cancellationToken);
+        }
+        ModelLog.Evaluated(Logger, Name, data.X.shape[0], clock.Elapsed.TotalMilliseconds, results);
+        return results;
     }
 
     /// <summary>Evaluates on rectangular arrays (any numeric or bool element type) or rectangular jagged arrays.</summary>
@@ -741,9 +754,10 @@ public sealed partial class Sequential
             if (local > 0)
             {
                 batch = data.Batch(order, start + offset, local);
+                using var activity = Regularizers.ActivityPenalties.Begin();
                 using (CallMode.Use(training: true))
                     prediction = forward(batch.X);
-                var value = loss.Call(batch.Y, prediction, batch.W);
+                var value = WithRegularization(loss.Call(batch.Y, prediction, batch.W), activity);
                 if (variables.Count > 0)
                     BackwardFailure.Backward(value);
                 localLoss = value.ToDouble();
@@ -755,7 +769,10 @@ public sealed partial class Sequential
         }
         double globalLoss = distribution.AllreduceGradients(variables, localLoss, local, count, failure);
         if (variables.Count > 0)
+        {
             optimizer.Step(variables);
+            ApplyConstraints();
+        }
         tracker.Add(globalLoss, count);
         if (prediction is null)
             return;
@@ -802,8 +819,9 @@ public sealed partial class Sequential
                 if (count > 0)
                 {
                     var (xb, yb, wb) = data.Batch(null, start, count);
+                    using var activity = Regularizers.ActivityPenalties.Begin();
                     var prediction = forward(xb);
-                    tracker.Add(loss.Call(yb, prediction, wb).ToDouble(), count);
+                    tracker.Add(WithRegularization(loss.Call(yb, prediction, wb), activity).ToDouble(), count);
                     foreach (var metric in _metrics)
                         metric.UpdateState(yb, prediction, wb);
                 }
@@ -819,7 +837,10 @@ public sealed partial class Sequential
     {
         var logs = new Dictionary<string, double>(StringComparer.Ordinal) { [prefix + "loss"] = tracker.Result };
         foreach (var metric in _metrics)
-            logs[prefix + metric.Name] = metric.Result();
+        {
+            foreach (var (key, value) in metric.LogEntries())
+                logs[prefix + key] = value;
+        }
         return logs;
     }
 
@@ -839,8 +860,9 @@ public sealed partial class Sequential
             all.Add(new ProgbarLogger());
         if (callbacks is not null)
             all.AddRange(callbacks.Where(c => c is not null && (chief || !WritesFiles(c))));
-        if (LoggerFactory is not null && chief)
-            all.Add(new TrainingLog(LoggerFactory.CreateLogger("SeqSharp.Sequential")));
+        var logger = Logger;
+        if (chief && logger.IsEnabled(LogLevel.Information))
+            all.Add(new TrainingLog(logger));
         if (history is not null)
             all.Add(history);
         var list = new CallbackList(all);

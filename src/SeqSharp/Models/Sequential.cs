@@ -292,6 +292,7 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
         if (iterator.Steps is int known)
             parameters["steps"] = known;
         var list = DefaultCallbacks(callbacks, verbose, history: null, parameters);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         // Inference mode for these calls only, never by switching the model's shared flag: a Predict
         // during a Fit on another thread must neither see dropout nor turn it off for the Fit.
         using (CallMode.Use(training: false))
@@ -336,6 +337,7 @@ public sealed partial class Sequential : nn.Module<Tensor, Tensor>
             }
             var result = parts.Count == 1 ? parts[0].contiguous() : torch.cat(parts, 0);
             list.PredictEnd(new Dictionary<string, double>());
+            Training.ModelLog.Predicted(Logger, Name, result.shape[0], clock.Elapsed.TotalMilliseconds);
             return result.MoveToOuterDisposeScope();
         }
     }

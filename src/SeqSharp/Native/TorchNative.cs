@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -30,23 +31,26 @@ namespace SeqSharp.Native;
 /// (docs/performance.md has the figures).
 /// </para>
 /// <para>
-/// SeqSharp runs this automatically when the assembly is first used. Call
-/// <see cref="EnsureLoaded"/> yourself only if your program calls TorchSharp before it touches any
-/// SeqSharp type.
+/// The package's build step makes the same edit, with the same checks, in the copies a build or
+/// publish writes to its output folder (buildTransitive/SeqSharp.targets), so that a program that
+/// calls TorchSharp before touching any SeqSharp type loads too. At start-up this class then finds
+/// the need weak already and reports <see cref="NativeFix.AlreadyApplied"/>. It stays as the
+/// fallback where the build step could not act (a read-only output folder, a project outside the
+/// package's reach); call <see cref="EnsureLoaded"/> first in such a program.
 /// </para>
 /// </remarks>
 public static class TorchNative
 {
     /// <summary>The C++ runtime library whose version definitions are checked.</summary>
-    public const string CppRuntime = "libstdc++.so.6";
+    public const string CppRuntime = GlueLibraryPatch.CppRuntime;
 
     /// <summary>The version that TorchSharp 0.107.0's glue library needs and GCC 12 lacks.</summary>
-    public const string MissingVersion = "GLIBCXX_3.4.32";
+    public const string MissingVersion = GlueLibraryPatch.MissingVersion;
 
     /// <summary>The only symbol that library binds to <see cref="MissingVersion"/>.</summary>
-    public const string UnusedSymbol = "_ZSt21ios_base_library_initv";
+    public const string UnusedSymbol = GlueLibraryPatch.UnusedSymbol;
 
-    private const string GlueLibrary = "libLibTorchSharp.so";
+    private const string GlueLibrary = GlueLibraryPatch.FileName;
 
     private static readonly Lazy<NativeLoadReport> Report = new(Prepare, LazyThreadSafetyMode.ExecutionAndPublication);
 
@@ -55,7 +59,7 @@ public static class TorchNative
     internal static void Initialize()
     {
         OpenMpPolicy.Apply();
-        _ = EnsureLoaded();
+        Log(SeqSharpLogging.LoggerFactory.CreateLogger(SeqSharpLogging.NativeCategory));
     }
 #pragma warning restore CA2255
 
@@ -64,6 +68,18 @@ public static class TorchNative
     /// returns what was found and done.
     /// </summary>
     public static NativeLoadReport EnsureLoaded() => Report.Value;
+
+    /// <summary>Logs the report: a warning when the fix failed, information when the start-up fix had to act, else debug.</summary>
+    internal static void Log(ILogger logger)
+    {
+        var report = EnsureLoaded();
+        if (report.Fix == NativeFix.Failed)
+            Training.ModelLog.NativeFixFailed(logger, report.Detail);
+        else if (report.Fix == NativeFix.Applied)
+            Training.ModelLog.NativeFixedAtStartup(logger, report.Fix, report.Detail);
+        else
+            Training.ModelLog.NativeReport(logger, report.Fix, report.Detail);
+    }
 
     private static NativeLoadReport Prepare()
     {
@@ -74,52 +90,83 @@ public static class TorchNative
         if (runtime is null)
             return new NativeLoadReport(NativeFix.NotNeeded, null, [], $"{CppRuntime} was not found in this process; nothing to check.");
 
-        if (ElfVersionInfo.Read(runtime).Definitions.Contains(MissingVersion))
+        if (GlueLibraryPatch.DefinesMissingVersion(runtime))
             return new NativeLoadReport(NativeFix.NotNeeded, runtime, [], $"{runtime} defines {MissingVersion}; TorchSharp loads as shipped.");
 
         var patched = new List<string>();
         var notes = new List<string>();
+        bool changedNow = false;
         foreach (string candidate in GlueLibraryCandidates())
         {
             try
             {
-                string? result = PatchOrRedirect(candidate);
-                if (result is not null)
-                    patched.Add(result);
+                var (file, outcome) = PatchOrRedirect(candidate);
+                if (file is not null)
+                    patched.Add(file);
+                changedNow |= outcome == GlueLibraryPatch.Outcome.MarkedWeak;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
             {
                 notes.Add($"{candidate}: {e.Message}");
             }
         }
-        string detail = $"{runtime} lacks {MissingVersion}; the need is weak in: {string.Join(", ", patched)}."
+        var fix = patched.Count == 0 ? NativeFix.Failed : changedNow ? NativeFix.Applied : NativeFix.AlreadyApplied;
+        string how = fix == NativeFix.AlreadyApplied
+            ? "the need was weak already (SeqSharp's build step, or an earlier run, made the edit)"
+            : "the need is now weak";
+        string detail = $"{runtime} lacks {MissingVersion}; {how} in: {string.Join(", ", patched)}."
             + (notes.Count > 0 ? " Problems: " + string.Join("; ", notes) : "");
-        return new NativeLoadReport(patched.Count > 0 ? NativeFix.Applied : NativeFix.Failed, runtime, patched, detail);
+        return new NativeLoadReport(fix, runtime, patched, detail);
     }
 
-    /// <summary>Returns the path of the file whose need is now weak, or null when the file needs nothing.</summary>
-    private static string? PatchOrRedirect(string path)
+    /// <summary>
+    /// Returns the file whose need is weak (the candidate itself or a private copy), or null when the
+    /// file needs nothing, with what was done. The NuGet cache is never written: a copy there is redirected.
+    /// </summary>
+    private static (string? File, GlueLibraryPatch.Outcome Outcome) PatchOrRedirect(string path)
     {
-        var info = ElfVersionInfo.Read(path);
-        var need = info.Needs.FirstOrDefault(n => n.File == CppRuntime && n.Version == MissingVersion);
+        var need = GlueLibraryPatch.CheckedNeed(path);
         if (need is null)
-            return null;
+            return (null, GlueLibraryPatch.Outcome.NoNeed);
         if (need.IsWeak)
-            return path;
-
-        var bound = info.SymbolsBoundTo(need).ToList();
-        if (bound.Any(s => s != UnusedSymbol))
-            throw new InvalidDataException(
-                $"{MissingVersion} is bound to symbols other than {UnusedSymbol} ({string.Join(", ", bound)}); marking it weak would not be safe.");
-
+            return (path, GlueLibraryPatch.Outcome.AlreadyWeak);
+        if (GlueLibraryPatch.IsInside(path, NuGetPackagesFolder()))
+            return (RedirectToPatchedCopy(path), GlueLibraryPatch.Outcome.MarkedWeak);
         try
         {
-            ElfVersionInfo.MarkNeedWeak(path, CppRuntime, MissingVersion);
-            return path;
+            return (path, GlueLibraryPatch.MakeNeedWeak(path));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return RedirectToPatchedCopy(path);
+            return (RedirectToPatchedCopy(path), GlueLibraryPatch.Outcome.MarkedWeak);
+        }
+    }
+
+    /// <summary>The user's NuGet packages folder (NUGET_PACKAGES, or ~/.nuget/packages).</summary>
+    private static string NuGetPackagesFolder() =>
+        Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } folder
+            ? folder
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+
+    /// <summary>
+    /// Patches a copy next to <paramref name="path"/> and renames it over the original. The original
+    /// file's bytes are never written: where a build made <paramref name="path"/> a hard link to the
+    /// NuGet cache's copy (CreateHardLinksForCopyLocalIfPossible), the cache keeps its file and only this
+    /// folder gets the patched one.
+    /// </summary>
+    internal static void ReplaceWithPatchedCopy(string path)
+    {
+        string staging = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            File.Copy(path, staging, overwrite: true);
+            ElfVersionInfo.MarkNeedWeak(staging, CppRuntime, MissingVersion);
+            File.Move(staging, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(staging))
+                File.Delete(staging);
         }
     }
 
@@ -154,25 +201,10 @@ public static class TorchNative
     /// <summary>The path of the C++ runtime the process uses (the .NET host itself links it).</summary>
     private static string? FindCppRuntime()
     {
-        string? loaded = FindMapped(CppRuntime);
+        string? loaded = GlueLibraryPatch.FindMappedCppRuntime();
         if (loaded is not null)
             return loaded;
-        return NativeLibrary.TryLoad(CppRuntime, out _) ? FindMapped(CppRuntime) : null;
-    }
-
-    private static string? FindMapped(string fileName)
-    {
-        foreach (string line in File.ReadLines("/proc/self/maps"))
-        {
-            // The mapping shows the real file (libstdc++.so.6.0.30), not the soname link.
-            int slash = line.IndexOf('/');
-            if (slash < 0)
-                continue;
-            string name = Path.GetFileName(line.AsSpan(slash)).ToString();
-            if (name == fileName || name.StartsWith(fileName + ".", StringComparison.Ordinal))
-                return line[slash..];
-        }
-        return null;
+        return NativeLibrary.TryLoad(CppRuntime, out _) ? GlueLibraryPatch.FindMappedCppRuntime() : null;
     }
 
     /// <summary>Every place the runtime or TorchSharp may load the glue library from.</summary>

@@ -165,6 +165,8 @@ internal static class ConfigActivator
                 converted.Add(Convert(family, className, key, item, element));
             return converted;
         }
+        if (type.IsArray && value is not (IList or string or IReadOnlyDictionary<string, object?>))
+            value = new List<object?> { value };   // Keras writes a single threshold as a number where a list is also allowed.
         if (value is IList array && type.IsArray)
         {
             var itemType = type.GetElementType()!;

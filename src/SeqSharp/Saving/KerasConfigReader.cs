@@ -19,8 +19,18 @@ internal sealed record CompileSettings(Optimizer Optimizer, Loss? Loss, IReadOnl
 /// <see cref="Sequential"/> and its compile settings. Every problem is an
 /// <see cref="InvalidDataException"/> that names the file, the layer and what was expected.
 /// </summary>
-internal sealed class KerasConfigReader(string source)
+/// <param name="source">The file, for messages.</param>
+/// <param name="kerasVersion">
+/// The Keras version that wrote the file (<c>keras_version</c>), or null when the file does not say.
+/// Files of Keras 1 and 2 (and files without a version, which only old Keras wrote) mean Keras 2's
+/// formulas: their <c>hard_sigmoid</c> is read as <c>hard_sigmoid_keras2</c>, and a GRU config
+/// without <c>reset_after</c> (Keras 2.0-2.1) as <c>reset_after=false</c>.
+/// </param>
+internal sealed class KerasConfigReader(string source, string? kerasVersion = null)
 {
+    /// <summary>Whether the file was written by Keras 1 or 2, whose definitions differ from Keras 3's.</summary>
+    public bool Keras2 { get; } = kerasVersion is null || kerasVersion.StartsWith("1.", StringComparison.Ordinal) || kerasVersion.StartsWith("2.", StringComparison.Ordinal);
+
     /// <summary>
     /// Options Keras layers have and SeqSharp does not implement, accepted only with the value that
     /// means "off"; <c>unroll</c> is refused too, since a model loaded without it would be saved without it.
@@ -29,6 +39,14 @@ internal sealed class KerasConfigReader(string source)
     [
         ("unroll", false), ("time_major", false), ("sparse", false), ("ragged", false), ("optional", false), ("lora_rank", null),
     ];
+
+    /// <summary>
+    /// The model the config declares, built with placeholder weights that take no memory
+    /// (<see cref="DeclaredWeights"/>): its weights' shapes and element types, for checks against the
+    /// weights file before anything is allocated. Dispose it after use.
+    /// </summary>
+    /// <exception cref="InvalidDataException">As for <see cref="Model"/>, and for weights no tensor can hold.</exception>
+    public Sequential Declared(object? root) => DeclaredWeights.Build(() => Model(root));
 
     /// <summary>Builds the model described by a <c>{"class_name": "Sequential", "config": ...}</c> object.</summary>
     public Sequential Model(object? root)
@@ -48,6 +66,17 @@ internal sealed class KerasConfigReader(string source)
 
         var model = new Sequential(name);
         var entries = layers.Cast<object?>().Select((e, i) => Dictionary(e, $"layer entry {i}")).ToList();
+        for (int i = 0; i < entries.Count; i++)
+        {
+            var layerConfig = entries[i].GetValueOrDefault("config") as IReadOnlyDictionary<string, object?>;
+            string layerName = layerConfig?.GetValueOrDefault("name") as string ?? $"entry {i}";
+            string? layerClass = entries[i].GetValueOrDefault("class_name") as string;
+            // A Lambda layer's own function is refused by Lambda.FromConfig, with advice on supplying it in C#.
+            object? scanned = layerClass == "Lambda" && layerConfig is not null
+                ? layerConfig.Where(p => p.Key is not ("function" or "function_type")).ToDictionary(p => p.Key, p => p.Value)
+                : entries[i];
+            RefuseCode(scanned, $"layer '{layerName}' ({layerClass ?? "no class name"})");
+        }
         for (int i = 0; i < entries.Count; i++)
         {
             var (layerClass, layerRegistered, layerConfig) = Entry(entries[i], i);
@@ -90,6 +119,7 @@ internal sealed class KerasConfigReader(string source)
     public CompileSettings Compile(object? value, string what)
     {
         var config = Dictionary(value, what);
+        RefuseCode(config, what);
         foreach (var key in new[] { "loss_weights", "weighted_metrics" })
         {
             if (config.GetValueOrDefault(key) is { } set && !(set is IList { Count: 0 }))
@@ -197,7 +227,15 @@ internal sealed class KerasConfigReader(string source)
     private void Add(Sequential model, string className, string? registered, Dictionary<string, object?> config)
     {
         string layerName = config.GetValueOrDefault("name") as string ?? "(unnamed)";
-        if (CustomObjectScope.Find(registered) is null && !Layer.IsBuiltIn(className, registered))
+        if (Keras2)
+            ToKeras2Semantics(className, config);
+        bool custom = CustomObjectScope.Find(registered) is not null;
+        if (!custom && className is "CuDNNLSTM" or "CuDNNGRU")
+            throw Invalid(
+                $"layer '{layerName}' of type {className} is not supported: Keras 2's GPU-only layer stores its weights in cuDNN's layout. " +
+                $"Build the model in code with {className[5..]}{(className == "CuDNNGRU" ? "(resetAfter: true)" : "")} and recurrentActivation \"sigmoid\", " +
+                "and set the weights converted as Keras 2's _convert_rnn_weights does.");
+        if (!custom && !Layer.IsBuiltIn(className, registered))
             throw Invalid($"layer '{layerName}' of type {className} is not supported: {Layer.UnknownLayerHelp(className, registered)}");
         foreach (var (key, off) in Unsupported)
         {
@@ -221,6 +259,59 @@ internal sealed class KerasConfigReader(string source)
         {
             layer.Dispose();
             throw Invalid($"layer '{layerName}' of type {className} does not fit the model: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Refuses Python code stored in a config: Keras 3 serializes a Python <c>lambda</c> (in a Lambda
+    /// layer, or given as a loss, metric or activation) as <c>{"class_name": "__lambda__", "config":
+    /// {"code": ...}}</c> with its marshalled bytecode, and Keras 2 as a Lambda layer with
+    /// <c>"function_type": "lambda"</c> (or <c>"output_shape_type": "lambda"</c>). Keras itself refuses these
+    /// unless <c>safe_mode=False</c>; SeqSharp never runs code from a file.
+    /// </summary>
+    private void RefuseCode(object? value, string owner)
+    {
+        if (HoldsBytecode(value))
+            throw Invalid(
+                $"{owner} holds a Python lambda serialized as bytecode. SeqSharp never runs code from a model file " +
+                "(Keras refuses it too unless safe_mode=False): define the function in C# and rebuild that part of the model in code.");
+    }
+
+    private static bool HoldsBytecode(object? value) => value switch
+    {
+        IReadOnlyDictionary<string, object?> d => d.GetValueOrDefault("class_name") is "__lambda__"
+            || d.GetValueOrDefault("function_type") is "lambda"
+            || d.GetValueOrDefault("output_shape_type") is "lambda"
+            || d.GetValueOrDefault("mask_type") is "lambda"
+            || d.Values.Any(HoldsBytecode),
+        IList list => list.Cast<object?>().Any(HoldsBytecode),
+        _ => false,
+    };
+
+    /// <summary>
+    /// Keras 2's meaning of a layer config, in SeqSharp's terms: <c>hard_sigmoid</c> was
+    /// clip(0.2 x + 0.5, 0, 1) there (Keras 3 changed it to relu6(x + 3) / 6, and reads Keras 2 files
+    /// with its own), and GRU configs of Keras 2.0-2.1 have no <c>reset_after</c> (it was false).
+    /// Wrapped layers (Bidirectional, TimeDistributed) are rewritten too.
+    /// </summary>
+    private static void ToKeras2Semantics(string className, Dictionary<string, object?> config)
+    {
+        foreach (var key in new[] { "activation", "recurrent_activation" })
+        {
+            if (config.GetValueOrDefault(key) is "hard_sigmoid")
+                config[key] = Activations.ActivationRegistry.HardSigmoidKeras2;
+        }
+        if (className == "GRU" && !config.ContainsKey("reset_after"))
+            config["reset_after"] = false;
+        foreach (var key in new[] { "layer", "backward_layer" })
+        {
+            if (config.GetValueOrDefault(key) is IReadOnlyDictionary<string, object?> wrapped
+                && wrapped.GetValueOrDefault("config") is IReadOnlyDictionary<string, object?> inner)
+            {
+                var copy = new Dictionary<string, object?>(inner, StringComparer.Ordinal);
+                ToKeras2Semantics(wrapped.GetValueOrDefault("class_name") as string ?? "", copy);
+                config[key] = new Dictionary<string, object?>(wrapped, StringComparer.Ordinal) { ["config"] = copy };
+            }
         }
     }
 

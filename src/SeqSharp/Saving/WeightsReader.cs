@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.IO.Compression;
 using PureHDF;
 using PureHDF.VOL.Native;
 using TorchSharp;
@@ -39,38 +38,25 @@ internal sealed class WeightsReader : IDisposable
     /// <summary>Where the data comes from, for messages: the file path (and the archive entry).</summary>
     public string Source { get; }
 
-    /// <summary>Opens a <c>.weights.h5</c> file, or the <c>model.weights.h5</c> inside a <c>.keras</c> archive.</summary>
+    /// <summary>Opens a <c>.weights.h5</c> (or <c>.h5</c>) file; a <c>.keras</c> archive goes through <see cref="OpenArchive"/>.</summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>
-    /// <exception cref="InvalidDataException">Not an HDF5 file, not a zip archive with model.weights.h5, or unreadable.</exception>
+    /// <exception cref="InvalidDataException">Not an HDF5 file, damaged (checksum), or unreadable.</exception>
     public static WeightsReader Open(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path))
             throw new FileNotFoundException($"No weights file at '{path}'.", path);
-        if (!path.EndsWith(".keras", StringComparison.Ordinal))
-            return Open(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read), path);
+        if (path.EndsWith(".keras", StringComparison.Ordinal))
+            return OpenArchive(path, long.MaxValue, "any model");
+        return Open(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read), path);
+    }
 
-        var memory = new MemoryStream();
-        try
-        {
-            using var archive = ZipFile.OpenRead(path);
-            var entry = archive.GetEntry(ArchiveEntry)
-                ?? throw new InvalidDataException($"'{path}' holds no {ArchiveEntry}: it is not a Keras 3 model file. Entries: {string.Join(", ", archive.Entries.Select(e => e.FullName))}.");
-            using var source = entry.Open();
-            source.CopyTo(memory);
-        }
-        catch (InvalidDataException e) when (e.Message.Contains(ArchiveEntry, StringComparison.Ordinal) is false)
-        {
-            memory.Dispose();
-            throw new InvalidDataException($"'{path}' is not a readable .keras archive (a zip file): {e.Message}", e);
-        }
-        catch
-        {
-            memory.Dispose();
-            throw;
-        }
-        memory.Position = 0;
-        return Open(memory, $"{path} ({ArchiveEntry})");
+    /// <summary>Opens the <c>model.weights.h5</c> inside a <c>.keras</c> archive, read into memory up to <paramref name="limit"/> bytes (see <see cref="KerasArchive"/>).</summary>
+    /// <exception cref="InvalidDataException">Not a readable .keras archive, an entry damaged or past its limit, or the weights unreadable.</exception>
+    public static WeightsReader OpenArchive(string path, long limit, string why)
+    {
+        using var archive = KerasArchive.Open(path);
+        return Open(archive.ReadWeights(limit, why), $"{path} ({ArchiveEntry})");
     }
 
     /// <summary>Opens HDF5 data from a seekable stream, which the reader then owns.</summary>
@@ -80,11 +66,14 @@ internal sealed class WeightsReader : IDisposable
         ArgumentNullException.ThrowIfNull(stream);
         try
         {
-            if (!HasSignature(stream))
+            long superblock = SignatureOffset(stream);
+            if (superblock < 0)
                 throw new InvalidDataException(
                     stream.Length == 0
                         ? $"'{source}' is empty: expected an HDF5 weights file."
                         : $"'{source}' is not an HDF5 file (no HDF5 signature found): expected a Keras .weights.h5 file.");
+            if (superblock == WeightsChecksum.BlockSize)
+                WeightsChecksum.Verify(stream, source);
             stream.Position = 0;
             var file = Guard(source, () => H5File.Open(stream, leaveOpen: true));
             return new WeightsReader(stream, file, source);
@@ -176,11 +165,45 @@ internal sealed class WeightsReader : IDisposable
 
     private string[] ReadStrings(IH5Attribute attribute, string groupPath, string name)
     {
-        if (attribute.Type.Class != H5DataTypeClass.String)
+        // h5py writes an empty Python list as an empty float64 array (Keras's weight_names of a
+        // layer without weights): no strings, whatever the element type.
+        if (attribute.Space.Type == H5DataspaceType.Simple && attribute.Space.Dimensions.Any(d => d == 0))
+            return [];
+        // h5py writes Python str as variable-length strings (HDF5 class VariableLength with the string
+        // flag), numpy bytes arrays (Keras 2's weight names) as fixed-length strings; both in ASCII or UTF-8.
+        if (attribute.Type.Class is not (H5DataTypeClass.String or H5DataTypeClass.VariableLength))
             throw new InvalidDataException($"'{Source}': attribute '{name}' of '/{groupPath}' should hold strings; it holds {attribute.Type.Class} values.");
         string[] values = attribute.Space.Type == H5DataspaceType.Scalar ? [attribute.Read<string>()] : attribute.Read<string[]>();
         return values.Select(v => (v ?? "").TrimEnd('\0')).ToArray();
     }
+
+    /// <summary>
+    /// Checks, before anything is read, that the values these datasets declare can be in the file:
+    /// all of them together at most <see cref="KerasArchive.MaxExpansionRatio"/> times the file's size
+    /// (HDF5 can compress datasets; Keras stores them uncompressed), and none of them a virtual dataset
+    /// (values taken from other files).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The datasets declare more than the file can hold, or refer to other files.</exception>
+    public void CheckStorage(IEnumerable<StoredVariable> variables) => Guard(Source, () =>
+    {
+        long total = 0;
+        foreach (var variable in variables)
+        {
+            if (variable.Dataset.Layout.Class == H5DataLayoutClass.VirtualStorage)
+                throw new InvalidDataException(
+                    $"'{Source}': '{variable.Path}' is a virtual dataset, whose values come from other files; SeqSharp reads only values stored in the file itself.");
+            long bytes = variable.Dataset.Type.Size;
+            foreach (long d in variable.Shape)
+                bytes = d == 0 || bytes <= long.MaxValue / d ? bytes * d : long.MaxValue;
+            total = total > long.MaxValue - bytes ? long.MaxValue : total + bytes;
+        }
+        long limit = _stream.Length > long.MaxValue / KerasArchive.MaxExpansionRatio ? long.MaxValue : _stream.Length * KerasArchive.MaxExpansionRatio;
+        if (total > limit)
+            throw new InvalidDataException(
+                $"'{Source}' declares {total:N0} bytes of weights but holds only {_stream.Length:N0} bytes, more than the {KerasArchive.MaxExpansionRatio}:1 " +
+                "that compressed HDF5 data can reach: the file is damaged or crafted. Refused before reading it.");
+        return 0;
+    });
 
     /// <summary>Reads a dataset as a CPU tensor of its stored shape: float32, float64 or int64.</summary>
     /// <exception cref="InvalidDataException">Not numeric, or the data cannot be read (e.g. the file is truncated).</exception>
@@ -224,7 +247,8 @@ internal sealed class WeightsReader : IDisposable
         };
     }
 
-    private static bool HasSignature(Stream stream)
+    /// <summary>Where the HDF5 signature is (0, or 512, 1024, ... after a user block); -1 when nowhere.</summary>
+    private static long SignatureOffset(Stream stream)
     {
         var buffer = new byte[Signature.Length];
         for (long offset = 0; offset + Signature.Length <= stream.Length; offset = offset == 0 ? 512 : offset * 2)
@@ -232,9 +256,9 @@ internal sealed class WeightsReader : IDisposable
             stream.Position = offset;
             stream.ReadExactly(buffer);
             if (buffer.AsSpan().SequenceEqual(Signature))
-                return true;
+                return offset;
         }
-        return false;
+        return -1;
     }
 
     /// <summary>Runs a read, turning the HDF5 library's exceptions into <see cref="InvalidDataException"/>.</summary>

@@ -12,14 +12,19 @@ internal static class WeightsWriter
 {
     /// <summary>
     /// Writes the file through a temporary file in the same folder (<see cref="AtomicFile"/>): a
-    /// crash never leaves a half-written file where a good one was.
+    /// crash never leaves a half-written file where a good one was. The file starts with a 512-byte
+    /// HDF5 user block holding the CRC-32 of the rest (<see cref="WeightsChecksum"/>).
     /// </summary>
     /// <param name="path">The destination; its folder must exist.</param>
     /// <param name="groups">Each group's path (<c>""</c> for the root), name attribute and values (CPU or not, any of float32, float64, int64).</param>
     public static void Write(string path, IEnumerable<(string Path, string Name, IReadOnlyList<Tensor> Values)> groups)
     {
         var file = Build(groups);
-        AtomicFile.Write(path, stream => file.Write(stream));
+        AtomicFile.Write(path, stream =>
+        {
+            file.Write(stream, new H5WriteOptions(UserBlockSize: WeightsChecksum.BlockSize));
+            WeightsChecksum.Stamp(stream);
+        });
     }
 
     /// <summary>The HDF5 file of the groups, in memory.</summary>

@@ -19,10 +19,13 @@ public class LayerConfigTests
     public static TheoryData<string, Func<Layer>> Layers => new()
     {
         { "InputLayer", () => new InputLayer([7, 3], name: "in") },
-        { "Dense", () => new Dense(5, activation: "relu", useBias: false, kernelInitializer: new RandomNormal(0.5, 0.1), inputShape: [3], dtype: ScalarType.Float64) },
+        { "Dense", () => new Dense(5, activation: "relu", useBias: false, kernelInitializer: new RandomNormal(0.5, 0.1), inputShape: [3], dtype: ScalarType.Float64,
+            kernelRegularizer: new SeqSharp.Regularizers.L1L2(0.01, 0.02), activityRegularizer: "l1", kernelConstraint: new SeqSharp.Constraints.MaxNorm(3)) },
         { "SimpleRNN", () => new SimpleRNN(4, activation: "relu", recurrentInitializer: "glorot_normal", returnSequences: true, goBackwards: true, stateful: true, batchSize: 8) },
         { "LSTM", () => new LSTM(3, recurrentActivation: "hard_sigmoid", unitForgetBias: false, usePeepholes: true, biasInitializer: new Constant(0.5),
-            dropout: 0.25, recurrentDropout: 0.5, seed: 3, returnState: true, zeroOutputForMask: true) },
+            dropout: 0.25, recurrentDropout: 0.5, seed: 3, returnState: true, zeroOutputForMask: true,
+            recurrentRegularizer: new SeqSharp.Regularizers.OrthogonalRegularizer(0.02, "columns"), biasRegularizer: "l2",
+            kernelConstraint: new SeqSharp.Constraints.UnitNorm([0, 1]), recurrentConstraint: new SeqSharp.Constraints.MinMaxNorm(0.5, 2, 0.5), biasConstraint: "non_neg") },
         { "GRU", () => new GRU(3, activation: "relu", useBias: false, resetAfter: false, kernelInitializer: new VarianceScaling(2.0, "fan_out", "uniform"),
             stateful: true, inputShape: [6, 2], batchSize: 4) },
         { "Embedding", () => new Embedding(100, 8, maskZero: true, inputLength: 12, embeddingsInitializer: new RandomUniform(-0.1, 0.1)) },
@@ -94,12 +97,12 @@ public class LayerConfigTests
     }
 
     [Fact]
-    public void FromConfig_Regularizer_NotSupported()
+    public void FromConfig_RegularizerOfAWeightWithoutRules_NotSupported()
     {
-        var config = new Dense(2).GetConfig();
-        config["kernel_regularizer"] = new Dictionary<string, object?> { ["class_name"] = "L2", ["config"] = new Dictionary<string, object?> { ["l2"] = 0.01 } };
-        var e = Assert.Throws<NotSupportedException>(() => Layer.FromConfig("Dense", config));
-        Assert.Contains("kernel_regularizer", e.Message);
+        var config = new LayerNormalization().GetConfig();
+        config["gamma_regularizer"] = new Dictionary<string, object?> { ["class_name"] = "L2", ["config"] = new Dictionary<string, object?> { ["l2"] = 0.01 } };
+        var e = Assert.Throws<NotSupportedException>(() => Layer.FromConfig("LayerNormalization", config));
+        Assert.Contains("gamma_regularizer", e.Message);
     }
 
     [Fact]

@@ -54,8 +54,8 @@ public class MetricTests
     [Fact]
     public void Get_UnknownName_ThrowsListingValidNames()
     {
-        var ex = Assert.Throws<ArgumentException>(() => Metric.Get("precision"));
-        Assert.Contains("'precision'", ex.Message);
+        var ex = Assert.Throws<ArgumentException>(() => Metric.Get("precison"));
+        Assert.Contains("'precison'", ex.Message);
         foreach (var valid in new[] { "accuracy", "mae", "rmse", "r2", "sparse_categorical_accuracy" })
             Assert.Contains(valid, ex.Message);
     }
@@ -98,6 +98,9 @@ public class MetricTests
         var types = typeof(Metric).Assembly.GetTypes()
             .Where(t => t.IsPublic && !t.IsAbstract && t.IsSubclassOf(typeof(Metric)))
             .Where(t => t.GetConstructors().Any(c => c.GetParameters().All(p => p.HasDefaultValue)))
+            // Their configs hold threshold lists and label weights, which this generic check has no
+            // values for; Saving/ConfigRoundTripTests round-trips them with non-default arguments.
+            .Where(t => t != typeof(Precision) && t != typeof(Recall) && t != typeof(AUC) && t != typeof(F1Score) && t != typeof(FBetaScore))
             .ToList();
         Assert.Equal(16, types.Count);
         foreach (var type in types)

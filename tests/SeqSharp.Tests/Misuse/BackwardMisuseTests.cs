@@ -109,6 +109,44 @@ public class BackwardMisuseTests
         Console.WriteLine("DONE");
     }
 
+    /// <summary>A custom function whose backward throws without the guard: what every kernel did before.</summary>
+    private sealed class UnguardedFunction : autograd.MultiTensorFunction<UnguardedFunction>
+    {
+        public override string Name => "Unguarded";
+
+        public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars) => [((Tensor)vars[0]) * 2];
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> gradOutputs) =>
+            throw new InvalidOperationException("thrown inside a native callback");
+    }
+
+    [ChildScenario]
+    internal static void UnguardedBackward()
+    {
+        var input = randn(3, requires_grad: true);
+        try
+        {
+            UnguardedFunction.apply(input)[0].sum().backward();
+        }
+        catch (Exception e)
+        {
+            Console.WriteLine($"CAUGHT {e.GetType().Name}");
+        }
+    }
+
+    /// <summary>
+    /// The harness sees the failure this class guards against: an exception leaving a managed
+    /// backward ends the child with SIGABRT, whatever the caller's try/catch.
+    /// </summary>
+    [Fact]
+    public void ChildProcess_ExceptionLeavingAManagedBackward_AbortsTheChild()
+    {
+        var result = ChildProcess.Run($"{nameof(BackwardMisuseTests)}.{nameof(UnguardedBackward)}");
+
+        Assert.True(result.ExitCode == ChildResult.Aborted, $"Expected an abort: {result}");
+        Assert.DoesNotContain("CAUGHT", result.Output);
+    }
+
     [Fact]
     public void Backward_Misuses_EndInCatchableExceptionsNamingLayerAndCause()
     {

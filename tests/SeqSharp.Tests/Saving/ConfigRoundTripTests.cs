@@ -71,6 +71,11 @@ public class ConfigRoundTripTests
         [typeof(RootMeanSquaredError)] = () => new RootMeanSquaredError("rmse"),
         [typeof(SparseCategoricalAccuracy)] = () => new SparseCategoricalAccuracy("sca"),
         [typeof(SeqSharp.Metrics.SparseCategoricalCrossentropy)] = () => new SeqSharp.Metrics.SparseCategoricalCrossentropy(fromLogits: true, ignoreClass: 2),
+        [typeof(Precision)] = () => new Precision(thresholds: [0.3, 0.6], classId: 1, name: "p"),
+        [typeof(Recall)] = () => new Recall(topK: 2, name: "r"),
+        [typeof(AUC)] = () => new AUC(numThresholds: 50, curve: "PR", summationMethod: "minoring", multiLabel: true, numLabels: 3, labelWeights: [1, 2, 3], fromLogits: true),
+        [typeof(F1Score)] = () => new F1Score(average: "macro", threshold: 0.4),
+        [typeof(FBetaScore)] = () => new FBetaScore(average: "weighted", beta: 2.0, name: "f2"),
         [typeof(TopKCategoricalAccuracy)] = () => new TopKCategoricalAccuracy(k: 3, name: "top3"),
         [typeof(Constant)] = () => new Constant(0.5),
         [typeof(GlorotNormal)] = () => new GlorotNormal(),
@@ -85,6 +90,14 @@ public class ConfigRoundTripTests
         [typeof(RandomUniform)] = () => new RandomUniform(-0.2, 0.3),
         [typeof(VarianceScaling)] = () => new VarianceScaling(2.0, "fan_out", "uniform"),
         [typeof(Zeros)] = () => new Zeros(),
+        [typeof(SeqSharp.Regularizers.L1)] = () => new SeqSharp.Regularizers.L1(0.02),
+        [typeof(SeqSharp.Regularizers.L2)] = () => new SeqSharp.Regularizers.L2(0.03),
+        [typeof(SeqSharp.Regularizers.L1L2)] = () => new SeqSharp.Regularizers.L1L2(0.01, 0.02),
+        [typeof(SeqSharp.Regularizers.OrthogonalRegularizer)] = () => new SeqSharp.Regularizers.OrthogonalRegularizer(0.05, "columns"),
+        [typeof(SeqSharp.Constraints.MaxNorm)] = () => new SeqSharp.Constraints.MaxNorm(3, [0, 1]),
+        [typeof(SeqSharp.Constraints.MinMaxNorm)] = () => new SeqSharp.Constraints.MinMaxNorm(0.5, 2, 0.5),
+        [typeof(SeqSharp.Constraints.NonNeg)] = () => new SeqSharp.Constraints.NonNeg(),
+        [typeof(SeqSharp.Constraints.UnitNorm)] = () => new SeqSharp.Constraints.UnitNorm([1]),
     };
 
     /// <summary>Each family's base type, and how it reads a config and rebuilds from one.</summary>
@@ -95,6 +108,10 @@ public class ConfigRoundTripTests
         (typeof(LearningRateSchedule), o => (((LearningRateSchedule)o).ClassName, ((LearningRateSchedule)o).GetConfig()), (c, v) => LearningRateSchedule.FromConfig(c, v)),
         (typeof(Loss), o => (((Loss)o).ClassName, ((Loss)o).GetConfig()), (c, v) => Loss.FromConfig(c, v)),
         (typeof(Metric), o => (((Metric)o).ClassName, ((Metric)o).GetConfig()), (c, v) => Metric.FromConfig(c, v)),
+        (typeof(SeqSharp.Regularizers.Regularizer), o => (((SeqSharp.Regularizers.Regularizer)o).ClassName, ((SeqSharp.Regularizers.Regularizer)o).GetConfig()),
+            (c, v) => SeqSharp.Regularizers.Regularizer.FromConfig(c, v)),
+        (typeof(SeqSharp.Constraints.Constraint), o => (((SeqSharp.Constraints.Constraint)o).ClassName, ((SeqSharp.Constraints.Constraint)o).GetConfig()),
+            (c, v) => SeqSharp.Constraints.Constraint.FromConfig(c, v)),
         // Initializers live inside layer configs: rebuilt by the layer config reader from Keras's serialized form.
         (typeof(Initializer), o => (((Initializer)o).ClassName, ((Initializer)o).GetConfig()),
             (c, v) => new LayerConfig("Dense", new Dictionary<string, object?> { ["k"] = new Dictionary<string, object?> { ["class_name"] = c, ["config"] = v } }).Initializer("k")!),

@@ -110,15 +110,25 @@ public class TrainingLogTests
     }
 
     [Fact]
-    public void EvaluateAndPredict_WithLoggerFactory_LogNoTrainingEvents()
+    public void EvaluateAndPredict_WithLoggerFactory_LogOneEventEachAndNoTrainingEvents()
     {
         var model = TinyModels.LstmDense();
         var (x, y) = TinyModels.Data(6);
         model.Compile(loss: "mse");
         var factory = new CapturingFactory();
         model.LoggerFactory = factory;
-        model.Evaluate(x, y, verbose: 0);
+        var scores = model.Evaluate(x, y, verbose: 0);
         model.Predict(x, verbose: 0);
-        Assert.Empty(factory.Entries);
+
+        Assert.Equal([10, 20], factory.Entries.Select(e => e.Id.Id));
+        Assert.All(factory.Entries, e => Assert.Equal("SeqSharp.Sequential", e.Category));
+        var evaluated = factory.Entries[0];
+        Assert.Equal(LogLevel.Information, evaluated.Level);
+        Assert.Equal(6L, evaluated.State["Samples"]);
+        Assert.Equal(scores["loss"], ((IReadOnlyDictionary<string, double>)evaluated.State["Logs"]!)["loss"]);
+        var predicted = factory.Entries[1];
+        Assert.Equal(LogLevel.Debug, predicted.Level);
+        Assert.Equal(6L, predicted.State["Samples"]);
+        Assert.Equal(model.Name, predicted.State["Model"]);
     }
 }

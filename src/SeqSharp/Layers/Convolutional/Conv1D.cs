@@ -32,6 +32,9 @@ public sealed class Conv1D : Layer
     private Parameter? _kernel;
     private Parameter? _bias;
 
+    private protected override IReadOnlyDictionary<string, string> RegularizableWeights { get; } =
+        new Dictionary<string, string> { ["kernel"] = "kernel", ["bias"] = "bias" };
+
     /// <summary>Creates the layer.</summary>
     /// <param name="filters">Number of output channels, positive.</param>
     /// <param name="kernelSize">Width of the window in steps, positive.</param>
@@ -45,13 +48,24 @@ public sealed class Conv1D : Layer
     /// <param name="inputShape">Sample shape <c>(steps, channels)</c> when this is the first layer.</param>
     /// <param name="name">Layer name; automatic when null.</param>
     /// <param name="dtype">Float32 (default) or Float64.</param>
+    /// <param name="kernelRegularizer">Penalty on the kernel (a name such as <c>"l2"</c> or an object); null for none.</param>
+    /// <param name="biasRegularizer">Penalty on the bias; null for none.</param>
+    /// <param name="activityRegularizer">Penalty on the output; null for none.</param>
+    /// <param name="kernelConstraint">Projection of the kernel after each optimizer step; null for none.</param>
+    /// <param name="biasConstraint">Projection of the bias after each optimizer step; null for none.</param>
     /// <exception cref="ArgumentOutOfRangeException">A non-positive size, or strides and dilation both above 1.</exception>
     /// <exception cref="ArgumentException">Unknown padding, activation or initializer.</exception>
     public Conv1D(int filters, int kernelSize, int strides = 1, string padding = "valid", int dilationRate = 1, string? activation = null,
         bool useBias = true, Initializer? kernelInitializer = null, Initializer? biasInitializer = null,
-        long[]? inputShape = null, string? name = null, ScalarType? dtype = null)
+        long[]? inputShape = null, string? name = null, ScalarType? dtype = null,
+        Regularizers.Regularizer? kernelRegularizer = null, Regularizers.Regularizer? biasRegularizer = null,
+        Regularizers.Regularizer? activityRegularizer = null, Constraints.Constraint? kernelConstraint = null,
+        Constraints.Constraint? biasConstraint = null)
         : base(name, inputShape, dtype)
     {
+        SetWeightRules("kernel", kernelRegularizer, kernelConstraint);
+        SetWeightRules("bias", biasRegularizer, biasConstraint);
+        ActivityRegularizer = activityRegularizer;
         RequirePositive(filters, nameof(filters));
         RequirePositive(kernelSize, nameof(kernelSize));
         RequirePositive(strides, nameof(strides));

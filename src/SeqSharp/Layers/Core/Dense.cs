@@ -30,13 +30,24 @@ public sealed class Dense : Layer
     /// <param name="inputShape">Sample shape without the batch axis, when this is the first layer.</param>
     /// <param name="name">Layer name; automatic when null.</param>
     /// <param name="dtype">Float32 (default) or Float64.</param>
+    /// <param name="kernelRegularizer">Penalty on the kernel (a name such as <c>"l2"</c> or an object); null for none.</param>
+    /// <param name="biasRegularizer">Penalty on the bias; null for none.</param>
+    /// <param name="activityRegularizer">Penalty on the output; null for none.</param>
+    /// <param name="kernelConstraint">Projection of the kernel after each optimizer step; null for none.</param>
+    /// <param name="biasConstraint">Projection of the bias after each optimizer step; null for none.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="units"/> is not positive.</exception>
     /// <exception cref="ArgumentException">Unknown activation or initializer name.</exception>
     public Dense(int units, string? activation = null, bool useBias = true,
         Initializer? kernelInitializer = null, Initializer? biasInitializer = null,
-        long[]? inputShape = null, string? name = null, ScalarType? dtype = null)
+        long[]? inputShape = null, string? name = null, ScalarType? dtype = null,
+        Regularizers.Regularizer? kernelRegularizer = null, Regularizers.Regularizer? biasRegularizer = null,
+        Regularizers.Regularizer? activityRegularizer = null, Constraints.Constraint? kernelConstraint = null,
+        Constraints.Constraint? biasConstraint = null)
         : base(name, inputShape, dtype)
     {
+        SetWeightRules("kernel", kernelRegularizer, kernelConstraint);
+        SetWeightRules("bias", biasRegularizer, biasConstraint);
+        ActivityRegularizer = activityRegularizer;
         if (units <= 0)
             throw new ArgumentOutOfRangeException(nameof(units), units, $"Expected a positive integer for units. Received: units={units}.");
         Units = units;
@@ -45,6 +56,9 @@ public sealed class Dense : Layer
         KernelInitializer = kernelInitializer ?? new GlorotUniform();
         BiasInitializer = biasInitializer ?? new Zeros();
     }
+
+    private protected override IReadOnlyDictionary<string, string> RegularizableWeights { get; } =
+        new Dictionary<string, string> { ["kernel"] = "kernel", ["bias"] = "bias" };
 
     /// <summary>Output size.</summary>
     public int Units { get; }

@@ -28,6 +28,9 @@ public sealed class Embedding : Layer
 {
     private Parameter? _embeddings;
 
+    private protected override IReadOnlyDictionary<string, string> RegularizableWeights { get; } =
+        new Dictionary<string, string> { ["embeddings"] = "embeddings" };
+
     /// <summary>Creates the layer.</summary>
     /// <param name="inputDim">Size of the vocabulary: the largest index + 1.</param>
     /// <param name="outputDim">Size of each vector.</param>
@@ -37,12 +40,19 @@ public sealed class Embedding : Layer
     /// <param name="inputShape">Sample shape, e.g. <c>[length]</c>, when this is the first layer.</param>
     /// <param name="name">Layer name; automatic when null.</param>
     /// <param name="dtype">Element type of the vectors: Float32 (default) or Float64.</param>
+    /// <param name="embeddingsRegularizer">Penalty on the embedding matrix (a name such as <c>"l2"</c> or an object); null for none.</param>
+    /// <param name="activityRegularizer">Penalty on the output; null for none.</param>
+    /// <param name="embeddingsConstraint">Projection of the embedding matrix after each optimizer step; null for none.</param>
     /// <exception cref="ArgumentOutOfRangeException">A non-positive dimension.</exception>
     /// <exception cref="ArgumentException">Both <paramref name="inputLength"/> and <paramref name="inputShape"/> given, disagreeing.</exception>
     public Embedding(int inputDim, int outputDim, Initializer? embeddingsInitializer = null, bool maskZero = false, int? inputLength = null,
-        long[]? inputShape = null, string? name = null, ScalarType? dtype = null)
+        long[]? inputShape = null, string? name = null, ScalarType? dtype = null,
+        Regularizers.Regularizer? embeddingsRegularizer = null, Regularizers.Regularizer? activityRegularizer = null,
+        Constraints.Constraint? embeddingsConstraint = null)
         : base(name, ResolveInputShape(inputLength, inputShape), dtype)
     {
+        SetWeightRules("embeddings", embeddingsRegularizer, embeddingsConstraint);
+        ActivityRegularizer = activityRegularizer;
         if (inputDim <= 0)
             throw new ArgumentOutOfRangeException(nameof(inputDim), inputDim, $"Expected a positive vocabulary size. Received: inputDim={inputDim}.");
         if (outputDim <= 0)

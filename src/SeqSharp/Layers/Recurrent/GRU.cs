@@ -41,17 +41,29 @@ public sealed class GRU : Rnn
     /// <param name="batchSize">Fixed batch size of a stateful layer (Keras's <c>batch_input_shape[0]</c>); null to take it from the first call.</param>
     /// <param name="name">Layer name; automatic when null.</param>
     /// <param name="dtype">Float32 (default) or Float64.</param>
+    /// <param name="kernelRegularizer">Penalty on the input kernel (a name such as <c>"l2"</c> or an object); null for none.</param>
+    /// <param name="recurrentRegularizer">Penalty on the recurrent kernel; null for none.</param>
+    /// <param name="biasRegularizer">Penalty on the bias; null for none.</param>
+    /// <param name="activityRegularizer">Penalty on the output; null for none.</param>
+    /// <param name="kernelConstraint">Projection of the input kernel after each optimizer step; null for none.</param>
+    /// <param name="recurrentConstraint">Projection of the recurrent kernel after each optimizer step; null for none.</param>
+    /// <param name="biasConstraint">Projection of the bias after each optimizer step; null for none.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="units"/> or <paramref name="batchSize"/> is not positive, or a dropout rate is outside [0, 1].</exception>
     /// <exception cref="ArgumentException">Unknown activation or initializer name.</exception>
     public GRU(int units, string activation = "tanh", string recurrentActivation = "sigmoid", bool useBias = true,
         Initializer? kernelInitializer = null, Initializer? recurrentInitializer = null, Initializer? biasInitializer = null,
         double dropout = 0.0, double recurrentDropout = 0.0, long? seed = null,
         bool returnSequences = false, bool returnState = false, bool goBackwards = false, bool stateful = false, bool resetAfter = true,
-        bool zeroOutputForMask = false, long[]? inputShape = null, int? batchSize = null, string? name = null, ScalarType? dtype = null)
+        bool zeroOutputForMask = false, long[]? inputShape = null, int? batchSize = null, string? name = null, ScalarType? dtype = null,
+        Regularizers.Regularizer? kernelRegularizer = null, Regularizers.Regularizer? recurrentRegularizer = null,
+        Regularizers.Regularizer? biasRegularizer = null, Regularizers.Regularizer? activityRegularizer = null,
+        Constraints.Constraint? kernelConstraint = null, Constraints.Constraint? recurrentConstraint = null,
+        Constraints.Constraint? biasConstraint = null)
         : base(new GruCell(units, activation, recurrentActivation, useBias, kernelInitializer, recurrentInitializer, biasInitializer, resetAfter,
                 dropout, recurrentDropout, seed),
             returnSequences, returnState, goBackwards, stateful, zeroOutputForMask, inputShape, batchSize, name, dtype)
     {
+        SetRules(kernelRegularizer, recurrentRegularizer, biasRegularizer, activityRegularizer, kernelConstraint, recurrentConstraint, biasConstraint);
     }
 
     /// <summary>The cell.</summary>

@@ -84,13 +84,12 @@ public sealed class LstmCell : RecurrentCell
         {
             if (UnitForgetBias)
             {
-                // Keras: bias_initializer for i, ones for f, bias_initializer for c and o.
-                using var scope = torch.NewDisposeScope();
-                var values = torch.cat([
+                // Keras: bias_initializer for i, ones for f, bias_initializer for c and o. Computed inside
+                // CreateWeight, so that a model built only to read its declared shapes computes nothing.
+                _bias = AddWeight("bias", Layer.CreateWeight([4L * Units], new Computed(() => torch.cat([
                     BiasInitializer.Create([Units], dtype),
                     torch.ones(Units, dtype),
-                    BiasInitializer.Create([2L * Units], dtype)], 0);
-                _bias = AddWeight("bias", Layer.CreateWeight([4L * Units], new FromTensor(values), dtype));
+                    BiasInitializer.Create([2L * Units], dtype)], 0)), dtype));
             }
             else
             {
@@ -100,9 +99,8 @@ public sealed class LstmCell : RecurrentCell
         if (UsePeepholes)
         {
             // As tf.keras's PeepholeLSTMCell: each gate's diagonal drawn by the kernel initializer as a (units) vector.
-            using var scope = torch.NewDisposeScope();
-            var values = torch.stack(Enumerable.Range(0, 3).Select(_ => KernelInitializer.Create([Units], dtype)), 0);
-            _peephole = AddWeight("peephole", Layer.CreateWeight([3L, Units], new FromTensor(values), dtype));
+            _peephole = AddWeight("peephole", Layer.CreateWeight([3L, Units], new Computed(() =>
+                torch.stack(Enumerable.Range(0, 3).Select(_ => KernelInitializer.Create([Units], dtype)), 0)), dtype));
         }
     }
 
@@ -174,9 +172,9 @@ public sealed class LstmCell : RecurrentCell
         ["use_peepholes"] = UsePeepholes,
     };
 
-    /// <summary>Hands pre-computed values to <see cref="Layer.CreateWeight"/>.</summary>
-    private sealed class FromTensor(Tensor values) : Initializer
+    /// <summary>Hands values computed on demand to <see cref="Layer.CreateWeight"/>.</summary>
+    private sealed class Computed(Func<Tensor> values) : Initializer
     {
-        public override Tensor Create(long[] shape, ScalarType dtype) => values.to_type(dtype).reshape(shape);
+        public override Tensor Create(long[] shape, ScalarType dtype) => values().to_type(dtype).reshape(shape);
     }
 }

@@ -61,6 +61,20 @@ public abstract class Rnn : Layer
     /// <summary>The cell: its weights and equations.</summary>
     public RecurrentCell Cell { get; }
 
+    private protected override IReadOnlyDictionary<string, string> RegularizableWeights { get; } =
+        new Dictionary<string, string> { ["kernel"] = "kernel", ["recurrent"] = "recurrent_kernel", ["bias"] = "bias" };
+
+    /// <summary>Sets the weight penalties and constraints that the recurrent layers' constructors take.</summary>
+    private protected void SetRules(Regularizers.Regularizer? kernelRegularizer, Regularizers.Regularizer? recurrentRegularizer,
+        Regularizers.Regularizer? biasRegularizer, Regularizers.Regularizer? activityRegularizer,
+        Constraints.Constraint? kernelConstraint, Constraints.Constraint? recurrentConstraint, Constraints.Constraint? biasConstraint)
+    {
+        SetWeightRules("kernel", kernelRegularizer, kernelConstraint);
+        SetWeightRules("recurrent", recurrentRegularizer, recurrentConstraint);
+        SetWeightRules("bias", biasRegularizer, biasConstraint);
+        ActivityRegularizer = activityRegularizer;
+    }
+
     /// <summary>Size of the hidden state.</summary>
     public int Units => Cell.Units;
 
