@@ -151,7 +151,7 @@ public class SequentialTests(ITestOutputHelper output)
         string json = model.ToJson();
         var again = Sequential.FromJson(json);
 
-        Assert.Contains("\"class_name\": \"Sequential\"", json);
+        Assert.Equal("Sequential", System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("class_name").GetString());
         Assert.Equal(["g", "out"], again.Layers.Select(l => l.Name));
         Assert.Equal(model.OutputShape, again.OutputShape);
         Assert.Equal("adam", again.Optimizer!.Name);
