@@ -560,8 +560,9 @@ public sealed partial class Sequential
         try
         {
             using var _ = torch.no_grad();
+            using var activity = Regularizers.ActivityPenalties.Begin();
             var prediction = forward(data.X);
-            double value = loss.Call(data.Y, prediction, data.SampleWeight).ToDouble();
+            double value = WithRegularization(loss.Call(data.Y, prediction, data.SampleWeight), activity).ToDouble();
             foreach (var metric in _metrics)
                 metric.UpdateState(data.Y, prediction, data.SampleWeight);
             return value;
@@ -592,10 +593,12 @@ public sealed partial class Sequential
         IReadOnlyList<Parameter> variables, LossTracker tracker)
     {
         Tensor prediction;
+        using var activity = Regularizers.ActivityPenalties.Begin();
         // Training mode for this call only (Keras's training=True); the model's flag stays as it is.
         using (CallMode.Use(training: true))
             prediction = forward(xb);
-        var value = loss.Call(yb, prediction, wb);
+        // Keras 3's compute_loss: the compiled loss plus the weight and activity penalties.
+        var value = WithRegularization(loss.Call(yb, prediction, wb), activity);
         if (variables.Count > 0)
         {
             foreach (var v in variables)
@@ -603,6 +606,7 @@ public sealed partial class Sequential
             // Not value.backward(): a failure inside a recurrent kernel's backward comes back with its own message.
             BackwardFailure.Backward(value);
             optimizer.Step(variables);
+            ApplyConstraints();
         }
         tracker.Add(value.ToDouble(), xb.shape[0]);
         using var _ = torch.no_grad();
@@ -633,8 +637,9 @@ public sealed partial class Sequential
                     {
                         var (xb, yb, wb) = data.Adapter.Checked ? Unpack(fetched.Batch) : CheckBatch(fetched.Batch, step, "evaluation", loss, null);
                         BuildFor(xb);
+                        using var activity = Regularizers.ActivityPenalties.Begin();
                         var prediction = forward(xb);
-                        tracker.Add(loss.Call(yb, prediction, wb).ToDouble(), xb.shape[0]);
+                        tracker.Add(WithRegularization(loss.Call(yb, prediction, wb), activity).ToDouble(), xb.shape[0]);
                         foreach (var metric in _metrics)
                             metric.UpdateState(yb, prediction, wb);
                     }
