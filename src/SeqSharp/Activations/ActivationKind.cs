@@ -11,6 +11,7 @@ internal enum ActivationKind
     Tanh,
     Sigmoid,
     HardSigmoid,
+    HardSigmoidKeras2,
     Elu,
     Selu,
     Softplus,

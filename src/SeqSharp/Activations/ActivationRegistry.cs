@@ -10,6 +10,9 @@ internal static class ActivationRegistry
     internal const double SeluAlpha = 1.6732632423543772848170429916717;
     internal const double SeluScale = 1.0507009873554804934193349852946;
 
+    /// <summary>The name of Keras 2's hard_sigmoid, clip(0.2 x + 0.5, 0, 1) (Keras 3's is clip(x / 6 + 0.5, 0, 1)).</summary>
+    internal const string HardSigmoidKeras2 = "hard_sigmoid_keras2";
+
     private static readonly Dictionary<string, Activation> ByName = Build();
 
     public static IReadOnlyCollection<string> Names => ByName.Keys;
@@ -39,6 +42,9 @@ internal static class ActivationRegistry
             new Activation("sigmoid", ActivationKind.Sigmoid, x => x.sigmoid()),
             // Keras 3: 0 for x <= -3, 1 for x >= 3, x / 6 + 0.5 between (LibTorch's hardsigmoid is the same function).
             new Activation("hard_sigmoid", ActivationKind.HardSigmoid, x => F.hardsigmoid(x)),
+            // Keras 1 and 2's hard_sigmoid: clip(0.2 x + 0.5, 0, 1). Files written by Keras 2 that say
+            // "hard_sigmoid" are read as this one (KerasConfigReader), so that they predict as they did there.
+            new Activation(HardSigmoidKeras2, ActivationKind.HardSigmoidKeras2, x => (x * 0.2 + 0.5).clamp(0.0, 1.0)),
             new Activation("elu", ActivationKind.Elu, x => F.elu(x, 1.0)),
             new Activation("selu", ActivationKind.Selu, x => F.selu(x)),
             new Activation("softplus", ActivationKind.Softplus, x => F.softplus(x)),

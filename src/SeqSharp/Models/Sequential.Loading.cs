@@ -25,6 +25,11 @@ public sealed partial class Sequential
     /// shuffles and drops out exactly as an uninterrupted run would.</para>
     /// <para>The optimizer state of legacy <c>.h5</c> files (Keras 2's own variable order) is not
     /// restored: a warning says so and training starts with a fresh optimizer state.</para>
+    /// <para>A legacy <c>.h5</c> file written by Keras 1 or 2 (its <c>keras_version</c>) is read with
+    /// Keras 2's definitions, so the model predicts what it predicted there: its <c>hard_sigmoid</c> is
+    /// clip(0.2x + 0.5, 0, 1) (<c>"hard_sigmoid_keras2"</c>; Keras 3's is x/6 + 0.5 clipped), and a GRU
+    /// without <c>reset_after</c> has <c>resetAfter: false</c>. Strings may be of any kind h5py
+    /// writes (fixed or variable length, ASCII or UTF-8).</para>
     /// </remarks>
     /// <param name="path">A <c>.keras</c> or <c>.h5</c> (<c>.hdf5</c>) file.</param>
     /// <param name="compile">
@@ -134,17 +139,17 @@ public sealed partial class Sequential
     private static Sequential LoadLegacy(string path, bool compile)
     {
         using var reader = WeightsReader.Open(path);
-        var config = new KerasConfigReader(path);
+        var config = new KerasConfigReader(path, reader.StringAttribute("", "keras_version")?.SingleOrDefault());
         string modelConfig = reader.StringAttribute("", "model_config")?.SingleOrDefault()
             ?? throw config.Invalid("it holds no 'model_config' attribute, so it is not a Keras model file (a weights-only .h5 file needs LoadWeights on a model built in code).");
         var root = KerasJson.Parse(modelConfig, $"'{path}' (model_config)");
         var training = reader.StringAttribute("", "training_config")?.SingleOrDefault() is { } text ? KerasJson.Parse(text, $"'{path}' (training_config)") : null;
         // The declared shapes are checked against the stored ones before any weight is allocated.
         using (var declared = config.Declared(root))
-            reader.CheckStorage(declared.MatchLegacyWeights(reader, config).Select(m => m.Stored));
+            reader.CheckStorage(declared.MatchLegacyWeights(reader, "model_weights", byName: true).Select(m => m.Stored));
         return Assemble(config, root, compile, training, "training_config", model =>
         {
-            model.ApplyLegacyWeights(reader, config);
+            model.ApplyLegacyWeights(reader, "model_weights", byName: true);
             if (model.Compiled && reader.StringAttribute("optimizer_weights", "weight_names") is not null)
                 Training.ModelLog.LegacyOptimizerState(model.Logger, path);
         });
@@ -173,13 +178,17 @@ public sealed partial class Sequential
     }
 
     /// <summary>
-    /// Keras 2's layout: <c>model_weights/&lt;layer name&gt;</c> lists its datasets in the attribute
-    /// <c>weight_names</c> (e.g. <c>lstm/lstm_cell/kernel:0</c>, paths inside the layer's group), in the
-    /// layer's weight order. Everything is read and checked before anything is written.
+    /// Keras 2's layout (also Keras 3's legacy <c>.h5</c> and <c>save_weights("x.h5")</c>): the group
+    /// <paramref name="root"/> (<c>model_weights</c> in a full-model file, the file's root in a weights
+    /// file) has one group per layer, whose attribute <c>weight_names</c> lists its datasets (e.g.
+    /// <c>lstm/lstm_cell/kernel:0</c>, paths inside the layer's group) in the layer's weight order.
+    /// Layers are matched by name (<see cref="Load"/>, where the layers come from the file) or, as
+    /// Keras's <c>load_weights</c> does, by position among the layers that have weights (the
+    /// file's <c>layer_names</c> order). Everything is read and checked before anything is written.
     /// </summary>
-    private void ApplyLegacyWeights(WeightsReader reader, KerasConfigReader config)
+    private void ApplyLegacyWeights(WeightsReader reader, string root, bool byName)
     {
-        var assignments = MatchLegacyWeights(reader, config).Select(m => (m.Target, Value: reader.Read(m.Stored))).ToList();
+        var assignments = MatchLegacyWeights(reader, root, byName).Select(m => (m.Target, Value: reader.Read(m.Stored))).ToList();
         using (torch.no_grad())
         {
             foreach (var (target, value) in assignments)
@@ -187,26 +196,46 @@ public sealed partial class Sequential
         }
     }
 
-    /// <summary>Each layer weight with its stored dataset in Keras 2's layout, shapes checked; nothing is read.</summary>
-    private List<(TorchSharp.Modules.Parameter Target, StoredVariable Stored)> MatchLegacyWeights(WeightsReader reader, KerasConfigReader config)
+    /// <summary>Each layer weight with its stored dataset in Keras 2's layout (see <see cref="ApplyLegacyWeights"/>), shapes checked; nothing is read.</summary>
+    private List<(TorchSharp.Modules.Parameter Target, StoredVariable Stored)> MatchLegacyWeights(WeightsReader reader, string root, bool byName)
     {
-        var matches = new List<(TorchSharp.Modules.Parameter Target, StoredVariable Stored)>();
-        foreach (var layer in _layers.Where(l => l.Weights.Count > 0))
+        string Invalid(string message) => $"'{reader.Source}': {message}";
+        string Group(string layer) => root.Length == 0 ? layer : root + "/" + layer;
+        var layers = _layers.Where(l => l.Weights.Count > 0).ToList();
+        List<(Layer Layer, string Group, IReadOnlyList<string> Names)> pairs;
+        if (byName)
         {
-            string group = "model_weights/" + layer.Name;
-            var names = reader.StringAttribute(group, "weight_names")
-                ?? throw config.Invalid($"it has no weights for layer '{layer.Name}' (expected the group '{group}' with a 'weight_names' attribute).");
+            pairs = layers.Select(l => (l, Group(l.Name), reader.StringAttribute(Group(l.Name), "weight_names")
+                ?? throw new InvalidDataException(Invalid($"it has no weights for layer '{l.Name}' (expected the group '{Group(l.Name)}' with a 'weight_names' attribute).")))).ToList();
+        }
+        else
+        {
+            var saved = (reader.StringAttribute(root, "layer_names")
+                    ?? throw new InvalidDataException(Invalid($"it has no 'layer_names' attribute{(root.Length == 0 ? "" : $" in '{root}'")}, so it is not a Keras weights file.")))
+                .Select(name => (Name: name, Weights: reader.StringAttribute(Group(name), "weight_names") ?? []))
+                .Where(s => s.Weights.Count > 0)
+                .ToList();
+            if (saved.Count != layers.Count)
+                throw new InvalidDataException(Invalid(
+                    $"Layer count mismatch when loading weights from file. Model expected {layers.Count} layers with weights ({string.Join(", ", layers.Select(l => l.Name))}), " +
+                    $"found {saved.Count} saved layers ({string.Join(", ", saved.Select(s => s.Name))})."));
+            pairs = layers.Zip(saved, (l, s) => (l, Group(s.Name), s.Weights)).ToList();
+        }
+
+        var matches = new List<(TorchSharp.Modules.Parameter Target, StoredVariable Stored)>();
+        foreach (var (layer, group, names) in pairs)
+        {
             if (names.Count != layer.Weights.Count)
-                throw config.Invalid(
+                throw new InvalidDataException(Invalid(
                     $"layer '{layer.Name}' expects {layer.Weights.Count} weights ({string.Join(", ", layer.Weights.Select(w => ShapeText.Format(w.shape)))}), " +
-                    $"but the file holds {names.Count}: {string.Join(", ", names)}.");
+                    $"but the file's '{group}' holds {names.Count}: {string.Join(", ", names)}."));
             for (int i = 0; i < names.Count; i++)
             {
                 var stored = reader.Dataset(group + "/" + names[i])
-                    ?? throw config.Invalid($"'{group}/{names[i]}' (weight {i} of layer '{layer.Name}') is listed in 'weight_names' but missing.");
+                    ?? throw new InvalidDataException(Invalid($"'{group}/{names[i]}' (weight {i} of layer '{layer.Name}') is listed in 'weight_names' but missing."));
                 if (!stored.Shape.SequenceEqual(layer.Weights[i].shape))
-                    throw config.Invalid(
-                        $"'{stored.Path}' (weight {i} of layer '{layer.Name}') has shape {ShapeText.Format(stored.Shape)}; the layer expects {ShapeText.Format(layer.Weights[i].shape)}.");
+                    throw new InvalidDataException(Invalid(
+                        $"'{stored.Path}' (weight {i} of layer '{layer.Name}') has shape {ShapeText.Format(stored.Shape)}; the layer expects {ShapeText.Format(layer.Weights[i].shape)}."));
                 matches.Add((layer.Weights[i], stored));
             }
         }

@@ -65,9 +65,14 @@ public sealed partial class Sequential
     /// one and the per-layer ones of layers with a <c>seed</c>).</para>
     /// <para>The archive is written under a temporary name in the same folder and moved into place
     /// once complete, so a crash or a full disk never leaves a half-written model where a good one was.</para>
+    /// <para>A name ending in <c>.h5</c> or <c>.hdf5</c> writes Keras's legacy full-model HDF5 file instead,
+    /// as Keras 3's <c>model.save("x.h5")</c> does, with Keras's warning that the format is legacy
+    /// (to <see cref="LoggerFactory"/> when set, else to the standard error): <c>model_config</c>,
+    /// <c>training_config</c> and <c>model_weights</c> as <c>legacy_h5_format</c> writes them, readable by
+    /// Keras and h5py. It holds no optimizer state, so <c>Fit</c> after loading it starts a fresh one.</para>
     /// </remarks>
-    /// <param name="path">The file to write (replaced if it exists); it must end in <c>.keras</c>.</param>
-    /// <exception cref="ArgumentException">The name does not end in <c>.keras</c>.</exception>
+    /// <param name="path">The file to write (replaced if it exists): <c>.keras</c>, or <c>.h5</c> / <c>.hdf5</c> for the legacy format.</param>
+    /// <exception cref="ArgumentException">The name ends in none of <c>.keras</c>, <c>.h5</c>, <c>.hdf5</c>, or in <c>.weights.h5</c> (use <see cref="SaveWeights"/>).</exception>
     /// <exception cref="InvalidOperationException">The model is not built, so it has no weights.</exception>
     /// <exception cref="NotSupportedException">
     /// A layer, loss, metric or optimizer that a file cannot describe (a class defined outside
@@ -84,14 +89,22 @@ public sealed partial class Sequential
     public void Save(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (!path.EndsWith(".keras", StringComparison.Ordinal))
+        bool legacy = path.EndsWith(".h5", StringComparison.Ordinal) || path.EndsWith(".hdf5", StringComparison.Ordinal);
+        if (path.EndsWith(".weights.h5", StringComparison.Ordinal) || (!legacy && !path.EndsWith(".keras", StringComparison.Ordinal)))
             throw new ArgumentException(
-                "Invalid filepath extension for saving. Please add a `.keras` extension for the native Keras format " +
-                $"(SeqSharp reads legacy `.h5` model files but does not write them; use SaveWeights for `.weights.h5`). Received: filepath={path}",
+                "Invalid filepath extension for saving. Please add a `.keras` extension for the native Keras format, " +
+                $"or `.h5` for the legacy HDF5 format (use SaveWeights for `.weights.h5`). Received: filepath={path}",
                 nameof(path));
         RequireBuiltWeights(nameof(Save));
 
         using var scope = torch.NewDisposeScope();
+        if (legacy)
+        {
+            var file = LegacyH5Writer.Build(this);
+            WarnLegacyH5();
+            AtomicFile.Write(path, stream => file.Write(stream));
+            return;
+        }
         string config = KerasJson.Write(KerasConfigWriter.Model(this));
         string metadata = KerasJson.Write(new Dictionary<string, object?>
         {
@@ -133,9 +146,14 @@ public sealed partial class Sequential
     /// of another size (another kind of optimizer) is skipped with a warning on the standard error.
     /// A stored float32 learning rate that equals the current rate rounded to float32 keeps the
     /// current, more precise value.</para>
+    /// <para>Keras 2's weights files (<c>save_weights("x.h5")</c>, or a legacy full-model <c>.h5</c>, whose
+    /// <c>model_weights</c> group has the same layout) are read too, as Keras 3 reads them: the layers
+    /// that have weights are matched by position with the file's <c>layer_names</c> that have weights,
+    /// and each layer's datasets are those its <c>weight_names</c> attribute lists. Such files hold no
+    /// optimizer state that SeqSharp restores.</para>
     /// </remarks>
-    /// <param name="path">A <c>.weights.h5</c> or <c>.keras</c> file.</param>
-    /// <exception cref="ArgumentException">The name ends in neither <c>.weights.h5</c> nor <c>.keras</c>.</exception>
+    /// <param name="path">A <c>.weights.h5</c>, <c>.keras</c>, or Keras 2 <c>.h5</c> / <c>.hdf5</c> file.</param>
+    /// <exception cref="ArgumentException">The name ends in none of <c>.weights.h5</c>, <c>.keras</c>, <c>.h5</c>, <c>.hdf5</c>.</exception>
     /// <exception cref="InvalidOperationException">The model is not built.</exception>
     /// <exception cref="FileNotFoundException">No such file.</exception>
     /// <exception cref="InvalidDataException">
@@ -145,16 +163,23 @@ public sealed partial class Sequential
     public void LoadWeights(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (!path.EndsWith(".weights.h5", StringComparison.Ordinal) && !path.EndsWith(".keras", StringComparison.Ordinal))
+        if (!path.EndsWith(".h5", StringComparison.Ordinal) && !path.EndsWith(".hdf5", StringComparison.Ordinal) && !path.EndsWith(".keras", StringComparison.Ordinal))
             throw new ArgumentException(
-                $"File format not supported: filepath={path}. SeqSharp loads Keras 3 `.weights.h5` files and the weights inside `.keras` files.", nameof(path));
+                $"File format not supported: filepath={path}. SeqSharp loads Keras 3 `.weights.h5` files, the weights inside `.keras` files, and Keras 2 `.h5` weights or model files.", nameof(path));
         RequireBuiltWeights(nameof(LoadWeights));
 
         using var scope = torch.NewDisposeScope();
         using var reader = path.EndsWith(".keras", StringComparison.Ordinal)
             ? WeightsReader.OpenArchive(path, KerasArchive.WeightsLimit(_layers.SelectMany(l => l.Weights)), $"the weights of model '{Name}'")
             : WeightsReader.Open(path);
-        ApplyWeights(reader);
+        // Keras 2's layout lists its layers in 'layer_names' (at the root of a weights file, in
+        // 'model_weights' of a model file); Keras 3's has 'layers/<key>/vars' groups.
+        if (reader.StringAttribute("", "layer_names") is not null)
+            ApplyLegacyWeights(reader, "", byName: false);
+        else if (reader.StringAttribute("model_weights", "layer_names") is not null)
+            ApplyLegacyWeights(reader, "model_weights", byName: false);
+        else
+            ApplyWeights(reader);
         Training.ModelLog.Loaded(Logger, Name, "weights", path);
     }
 
@@ -241,6 +266,18 @@ public sealed partial class Sequential
         if (!Built)
             throw new InvalidOperationException(
                 $"Model '{Name}' is not built, so it has no weights for {method}(): give its first layer an inputShape, call Build(), or run it on data first.");
+    }
+
+    /// <summary>Keras 3's warning for <c>model.save("x.h5")</c>.</summary>
+    private void WarnLegacyH5()
+    {
+        const string message = "You are saving your model as an HDF5 file via `model.save()` or `keras.saving.save_model(model)`. " +
+            "This file format is considered legacy. We recommend using instead the native Keras format, " +
+            "e.g. `model.save('my_model.keras')` or `keras.saving.save_model(model, 'my_model.keras')`.";
+        if (LoggerFactory is not null)
+            Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(LoggerFactory.CreateLogger("SeqSharp.Saving"), message);
+        else
+            Console.Error.WriteLine("Warning: " + message);
     }
 
     private static string Capitalized(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];

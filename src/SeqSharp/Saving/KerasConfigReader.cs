@@ -19,8 +19,18 @@ internal sealed record CompileSettings(Optimizer Optimizer, Loss? Loss, IReadOnl
 /// <see cref="Sequential"/> and its compile settings. Every problem is an
 /// <see cref="InvalidDataException"/> that names the file, the layer and what was expected.
 /// </summary>
-internal sealed class KerasConfigReader(string source)
+/// <param name="source">The file, for messages.</param>
+/// <param name="kerasVersion">
+/// The Keras version that wrote the file (<c>keras_version</c>), or null when the file does not say.
+/// Files of Keras 1 and 2 (and files without a version, which only old Keras wrote) mean Keras 2's
+/// formulas: their <c>hard_sigmoid</c> is read as <c>hard_sigmoid_keras2</c>, and a GRU config
+/// without <c>reset_after</c> (Keras 2.0-2.1) as <c>reset_after=false</c>.
+/// </param>
+internal sealed class KerasConfigReader(string source, string? kerasVersion = null)
 {
+    /// <summary>Whether the file was written by Keras 1 or 2, whose definitions differ from Keras 3's.</summary>
+    public bool Keras2 { get; } = kerasVersion is null || kerasVersion.StartsWith("1.", StringComparison.Ordinal) || kerasVersion.StartsWith("2.", StringComparison.Ordinal);
+
     /// <summary>
     /// Options Keras layers have and SeqSharp does not implement, accepted only with the value that
     /// means "off"; <c>unroll</c> is refused too, since a model loaded without it would be saved without it.
@@ -217,7 +227,15 @@ internal sealed class KerasConfigReader(string source)
     private void Add(Sequential model, string className, string? registered, Dictionary<string, object?> config)
     {
         string layerName = config.GetValueOrDefault("name") as string ?? "(unnamed)";
-        if (CustomObjectScope.Find(registered) is null && !Layer.IsBuiltIn(className, registered))
+        if (Keras2)
+            ToKeras2Semantics(className, config);
+        bool custom = CustomObjectScope.Find(registered) is not null;
+        if (!custom && className is "CuDNNLSTM" or "CuDNNGRU")
+            throw Invalid(
+                $"layer '{layerName}' of type {className} is not supported: Keras 2's GPU-only layer stores its weights in cuDNN's layout. " +
+                $"Build the model in code with {className[5..]}{(className == "CuDNNGRU" ? "(resetAfter: true)" : "")} and recurrentActivation \"sigmoid\", " +
+                "and set the weights converted as Keras 2's _convert_rnn_weights does.");
+        if (!custom && !Layer.IsBuiltIn(className, registered))
             throw Invalid($"layer '{layerName}' of type {className} is not supported: {Layer.UnknownLayerHelp(className, registered)}");
         foreach (var (key, off) in Unsupported)
         {
@@ -269,6 +287,33 @@ internal sealed class KerasConfigReader(string source)
         IList list => list.Cast<object?>().Any(HoldsBytecode),
         _ => false,
     };
+
+    /// <summary>
+    /// Keras 2's meaning of a layer config, in SeqSharp's terms: <c>hard_sigmoid</c> was
+    /// clip(0.2 x + 0.5, 0, 1) there (Keras 3 changed it to relu6(x + 3) / 6, and reads Keras 2 files
+    /// with its own), and GRU configs of Keras 2.0-2.1 have no <c>reset_after</c> (it was false).
+    /// Wrapped layers (Bidirectional, TimeDistributed) are rewritten too.
+    /// </summary>
+    private static void ToKeras2Semantics(string className, Dictionary<string, object?> config)
+    {
+        foreach (var key in new[] { "activation", "recurrent_activation" })
+        {
+            if (config.GetValueOrDefault(key) is "hard_sigmoid")
+                config[key] = Activations.ActivationRegistry.HardSigmoidKeras2;
+        }
+        if (className == "GRU" && !config.ContainsKey("reset_after"))
+            config["reset_after"] = false;
+        foreach (var key in new[] { "layer", "backward_layer" })
+        {
+            if (config.GetValueOrDefault(key) is IReadOnlyDictionary<string, object?> wrapped
+                && wrapped.GetValueOrDefault("config") is IReadOnlyDictionary<string, object?> inner)
+            {
+                var copy = new Dictionary<string, object?>(inner, StringComparer.Ordinal);
+                ToKeras2Semantics(wrapped.GetValueOrDefault("class_name") as string ?? "", copy);
+                config[key] = new Dictionary<string, object?>(wrapped, StringComparer.Ordinal) { ["config"] = copy };
+            }
+        }
+    }
 
     /// <summary>
     /// An entry's class, the name to look it up by among custom objects (Keras 3's

@@ -165,7 +165,13 @@ internal sealed class WeightsReader : IDisposable
 
     private string[] ReadStrings(IH5Attribute attribute, string groupPath, string name)
     {
-        if (attribute.Type.Class != H5DataTypeClass.String)
+        // h5py writes an empty Python list as an empty float64 array (Keras's weight_names of a
+        // layer without weights): no strings, whatever the element type.
+        if (attribute.Space.Type == H5DataspaceType.Simple && attribute.Space.Dimensions.Any(d => d == 0))
+            return [];
+        // h5py writes Python str as variable-length strings (HDF5 class VariableLength with the string
+        // flag), numpy bytes arrays (Keras 2's weight names) as fixed-length strings; both in ASCII or UTF-8.
+        if (attribute.Type.Class is not (H5DataTypeClass.String or H5DataTypeClass.VariableLength))
             throw new InvalidDataException($"'{Source}': attribute '{name}' of '/{groupPath}' should hold strings; it holds {attribute.Type.Class} values.");
         string[] values = attribute.Space.Type == H5DataspaceType.Scalar ? [attribute.Read<string>()] : attribute.Read<string[]>();
         return values.Select(v => (v ?? "").TrimEnd('\0')).ToArray();

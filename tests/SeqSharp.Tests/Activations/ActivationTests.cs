@@ -12,7 +12,7 @@ public class ActivationTests
 
     public static TheoryData<string> FusableNames => new()
     {
-        "linear", "relu", "tanh", "sigmoid", "hard_sigmoid", "elu", "selu", "softplus", "softsign", "exponential",
+        "linear", "relu", "tanh", "sigmoid", "hard_sigmoid", "hard_sigmoid_keras2", "elu", "selu", "softplus", "softsign", "exponential",
     };
 
     [Theory]
@@ -41,6 +41,9 @@ public class ActivationTests
         // Keras 3 changed hard_sigmoid from 0.2x + 0.5 (Keras 2) to relu6(x + 3) / 6.
         var y = Activation.Get("hard_sigmoid").Apply(tensor(new[] { -4.0, -3, -1, 0, 0.5, 3, 4 }, ScalarType.Float64));
         TensorAssert.Close(tensor(new[] { 0, 0, 2.0 / 6, 0.5, 3.5 / 6, 1, 1 }, ScalarType.Float64), y, atol: 1e-15, what: "hard_sigmoid");
+        // Keras 2's, kept for the files Keras 2 wrote: clip(0.2x + 0.5, 0, 1).
+        var y2 = Activation.Get("hard_sigmoid_keras2").Apply(tensor(new[] { -4.0, -2.5, -1, 0, 0.5, 2.5, 4 }, ScalarType.Float64));
+        TensorAssert.Close(tensor(new[] { 0, 0, 0.3, 0.5, 0.6, 1, 1 }, ScalarType.Float64), y2, atol: 1e-15, what: "hard_sigmoid_keras2");
     }
 
     [Fact]
@@ -88,7 +91,8 @@ public class ActivationTests
             "leaky_relu", "relu6", "mish", "hard_silu", "hard_swish", "hard_tanh", "log_softmax", "log_sigmoid", "celu", "glu", "tanh_shrink",
             "soft_shrink", "hard_shrink", "sparse_plus", "squareplus", "sparse_sigmoid", "sparsemax",
         ];
-        Assert.Equal(expected.Order(), Activation.Names.Order());
+        // Plus SeqSharp's hard_sigmoid_keras2: Keras 2's hard_sigmoid, for the files Keras 2 wrote.
+        Assert.Equal(expected.Append("hard_sigmoid_keras2").Order(), Activation.Names.Order());
         foreach (string name in expected)
             Assert.Equal(name, Activation.Get(name).Name);
     }
@@ -97,7 +101,7 @@ public class ActivationTests
     public void IsFusable_OnlyForActivationsWithDerivativeFromOutput()
     {
         foreach (string name in Activation.Names)
-            Assert.Equal(new[] { "linear", "relu", "tanh", "sigmoid", "hard_sigmoid", "elu", "selu", "softplus", "softsign", "exponential" }.Contains(name), Activation.Get(name).IsFusable);
+            Assert.Equal(new[] { "linear", "relu", "tanh", "sigmoid", "hard_sigmoid", "hard_sigmoid_keras2", "elu", "selu", "softplus", "softsign", "exponential" }.Contains(name), Activation.Get(name).IsFusable);
     }
 
     [Fact]

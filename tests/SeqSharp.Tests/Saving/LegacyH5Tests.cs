@@ -130,6 +130,55 @@ public class LegacyH5Tests
     }
 
     [Fact]
+    public void Load_CuDnnLstm_RefusedNamingTheLayerAndTheWayOut()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("cudnn.h5");
+        WriteLegacyFile(path, ModelConfig.Replace("\"class_name\": \"LSTM\"", "\"class_name\": \"CuDNNLSTM\"", StringComparison.Ordinal));
+
+        var e = Assert.Throws<InvalidDataException>(() => Sequential.Load(path));
+
+        Assert.Contains("layer 'lstm' of type CuDNNLSTM is not supported", e.Message);
+        Assert.Contains("_convert_rnn_weights", e.Message);
+    }
+
+    [Fact]
+    public void LoadWeights_Keras2H5IntoOtherLayers_LayerCountMismatchAndModelUnchanged()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("legacy.h5");
+        WriteLegacyFile(path);
+        var model = new Sequential([new LSTM(4, inputShape: [5, 3]), new Dense(2)]);
+        var before = model.GetWeights().Select(w => w.clone()).ToList();
+
+        var e = Assert.Throws<InvalidDataException>(() => model.LoadWeights(path));
+
+        Assert.Contains("Layer count mismatch", e.Message);
+        Assert.Contains("found 3 saved layers (lstm, gru, dense)", e.Message);
+        TinyModels.AssertSameWeights(before, model.GetWeights().ToList());
+    }
+
+    [Fact]
+    public void LoadWeights_Keras2H5_ReadsModelWeightsByPosition()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("legacy.h5");
+        WriteLegacyFile(path);
+        // Other layer names than the file's: Keras's load_weights matches by position, not by name.
+        var model = new Sequential([
+            new LSTM(4, inputShape: [5, 3], returnSequences: true, name: "first"),
+            new GRU(3, goBackwards: true, name: "second"),
+            new Dense(2, activation: "tanh", name: "third"),
+        ]);
+
+        model.LoadWeights(path);
+
+        manual_seed(51);
+        var x = randn(7, 5, 3);
+        TensorAssert.Close(ByHand().Predict(x, verbose: 0), model.Predict(x, verbose: 0), atol: 0, what: "weights read by position");
+    }
+
+    [Fact]
     public void Load_Keras2H5_PredictsAsTheSameModelBuiltByHand()
     {
         using var folder = new TempFolder();

@@ -192,7 +192,7 @@ public class LoadFaultTests
     {
         using var folder = new TempFolder();
         var model = SaveWeightsTests.Mixed(33);
-        Assert.Throws<ArgumentException>(() => model.Save(folder.File("m.h5")));
+        Assert.Throws<ArgumentException>(() => model.Save(folder.File("m.weights.h5")));
         Assert.Throws<InvalidOperationException>(() => new Sequential([new Dense(2)]).Save(folder.File("u.keras")));
         model.Compile(optimizer: "sgd", loss: "mse", metrics: [new SeqSharp.Metrics.MeanMetricWrapper((t, p) => (t - p).abs(), name: "custom")]);
         var e = Assert.Throws<NotSupportedException>(() => model.Save(folder.File("m.keras")));

@@ -142,7 +142,6 @@ public class LoadWeightsTests
     }
 
     [Theory]
-    [InlineData("m.h5")]
     [InlineData("m.weights")]
     [InlineData("m.pt")]
     public void LoadWeights_UnsupportedName_ThrowsArgumentException(string name)

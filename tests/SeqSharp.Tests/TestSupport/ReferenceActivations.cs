@@ -19,6 +19,7 @@ internal static class ReferenceActivations
         ["sigmoid"] = Sigmoid,
         // Keras 3: relu6(x + 3) / 6.
         ["hard_sigmoid"] = x => Math.Min(Math.Max(x + 3, 0), 6) / 6,
+        ["hard_sigmoid_keras2"] = x => Math.Min(Math.Max(0.2 * x + 0.5, 0), 1),
         ["elu"] = x => x > 0 ? x : Math.Exp(x) - 1,
         ["selu"] = x => SeluScale * (x > 0 ? x : SeluAlpha * (Math.Exp(x) - 1)),
         ["softplus"] = x => Math.Log(1 + Math.Exp(x)),

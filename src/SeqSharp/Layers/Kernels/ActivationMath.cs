@@ -20,6 +20,7 @@ internal static class ActivationMath
             case ActivationKind.Tanh: Apply<T, TanhOp>(x); return;
             case ActivationKind.Sigmoid: Apply<T, SigmoidOp>(x); return;
             case ActivationKind.HardSigmoid: Apply<T, HardSigmoidOp>(x); return;
+            case ActivationKind.HardSigmoidKeras2: Apply<T, HardSigmoidKeras2Op>(x); return;
             case ActivationKind.Elu: Apply<T, EluOp>(x); return;
             case ActivationKind.Selu: Apply<T, SeluOp>(x); return;
             case ActivationKind.Softplus: Apply<T, SoftplusOp>(x); return;
@@ -39,6 +40,7 @@ internal static class ActivationMath
             case ActivationKind.Tanh: MultiplyByDerivative<T, TanhOp>(y, grad); return;
             case ActivationKind.Sigmoid: MultiplyByDerivative<T, SigmoidOp>(y, grad); return;
             case ActivationKind.HardSigmoid: MultiplyByDerivative<T, HardSigmoidOp>(y, grad); return;
+            case ActivationKind.HardSigmoidKeras2: MultiplyByDerivative<T, HardSigmoidKeras2Op>(y, grad); return;
             case ActivationKind.Elu: MultiplyByDerivative<T, EluOp>(y, grad); return;
             case ActivationKind.Selu: MultiplyByDerivative<T, SeluOp>(y, grad); return;
             case ActivationKind.Softplus: MultiplyByDerivative<T, SoftplusOp>(y, grad); return;
@@ -56,6 +58,7 @@ internal static class ActivationMath
         ActivationKind.Tanh => TanhOp.Derivative(y),
         ActivationKind.Sigmoid => SigmoidOp.Derivative(y),
         ActivationKind.HardSigmoid => HardSigmoidOp.Derivative(y),
+        ActivationKind.HardSigmoidKeras2 => HardSigmoidKeras2Op.Derivative(y),
         ActivationKind.Elu => EluOp.Derivative(y),
         ActivationKind.Selu => SeluOp.Derivative(y),
         ActivationKind.Softplus => SoftplusOp.Derivative(y),

@@ -167,6 +167,23 @@ internal struct HardSigmoidOp : IActivationOp
         y > T.Zero && y < T.One ? T.One / T.CreateTruncating(6) : T.Zero;
 }
 
+/// <summary>Keras 1 and 2 (and ONNX's HardSigmoid defaults): 0 below -2.5, 1 above 2.5, 0.2 x + 0.5 between.</summary>
+internal struct HardSigmoidKeras2Op : IActivationOp
+{
+    public static Vector<T> Apply<T>(Vector<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Vector.Min(Vector.Max(x * VectorMath.Splat<T>(0.2) + VectorMath.Splat<T>(0.5), Vector<T>.Zero), Vector<T>.One);
+
+    public static Vector<T> Derivative<T>(Vector<T> y) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Vector.ConditionalSelect(Vector.GreaterThan(y, Vector<T>.Zero) & Vector.LessThan(y, Vector<T>.One),
+            VectorMath.Splat<T>(0.2), Vector<T>.Zero);
+
+    public static T Apply<T>(T x) where T : unmanaged, IFloatingPointIeee754<T> =>
+        T.Clamp(x * T.CreateTruncating(0.2) + T.CreateTruncating(0.5), T.Zero, T.One);
+
+    public static T Derivative<T>(T y) where T : unmanaged, IFloatingPointIeee754<T> =>
+        y > T.Zero && y < T.One ? T.CreateTruncating(0.2) : T.Zero;
+}
+
 /// <summary>alpha = 1: x for x &gt; 0, e^x - 1 otherwise; derivative 1 or y + 1.</summary>
 internal struct EluOp : IActivationOp
 {
@@ -251,6 +268,7 @@ internal static class ActivationOps
         ActivationKind.Tanh => typeof(TanhOp),
         ActivationKind.Sigmoid => typeof(SigmoidOp),
         ActivationKind.HardSigmoid => typeof(HardSigmoidOp),
+        ActivationKind.HardSigmoidKeras2 => typeof(HardSigmoidKeras2Op),
         ActivationKind.Elu => typeof(EluOp),
         ActivationKind.Selu => typeof(SeluOp),
         ActivationKind.Softplus => typeof(SoftplusOp),
