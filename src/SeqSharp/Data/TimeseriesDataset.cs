@@ -1,4 +1,3 @@
-using System.Collections;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -12,6 +11,10 @@ namespace SeqSharp.Data;
 /// <see cref="ToTensors"/> gives all windows at once, ready for <c>Sequential.Fit</c>.
 /// </summary>
 /// <remarks>
+/// It is a <see cref="BatchDataset"/>: <c>model.Fit(windows, epochs: 5)</c> trains on it directly,
+/// cutting the windows of each batch only when that batch is needed (and shuffling the batch order
+/// each epoch unless <c>shuffle: false</c>), so memory holds the series and a few batches, never
+/// all windows.
 /// Window <c>i</c> takes the samples <c>s, s + samplingRate, ..., s + (sequenceLength - 1) · samplingRate</c>
 /// of the data, where <c>s</c> is <see cref="WindowStarts"/>[i]; its target is <c>targets[s]</c>.
 /// Windows are gathered batch by batch when enumerated, so the dataset holds only the series.
@@ -25,7 +28,7 @@ namespace SeqSharp.Data;
 /// model.Fit(xAll, yAll!, epochs: 50);
 /// </code>
 /// </example>
-public sealed class TimeseriesDataset : IEnumerable<(Tensor X, Tensor? Y)>, IDisposable
+public sealed class TimeseriesDataset : BatchDataset, IDisposable
 {
     private readonly Tensor _data;
     private readonly Tensor? _targets;
@@ -69,8 +72,34 @@ public sealed class TimeseriesDataset : IEnumerable<(Tensor X, Tensor? Y)>, IDis
     /// </summary>
     public (Tensor X, Tensor? Y) ToTensors() => Gather(0, _starts.Length);
 
+    /// <summary>
+    /// The number of batches: windows / <see cref="BatchSize"/> rounded up, or the number of windows
+    /// when <see cref="BatchSize"/> is null (each "batch" is then one window without a batch axis).
+    /// </summary>
+    public override int? BatchCount => BatchSize is int size ? (_starts.Length + size - 1) / size : _starts.Length;
+
+    /// <summary>
+    /// Batch <paramref name="index"/>: windows <c>index · BatchSize</c> onward (the last batch may be
+    /// smaller), gathered now into new tensors; one window without a batch axis when
+    /// <see cref="BatchSize"/> is null.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not in [0, <see cref="BatchCount"/>).</exception>
+    public override Batch GetBatch(int index)
+    {
+        int count = BatchCount!.Value;
+        if (index < 0 || index >= count)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"Expected a batch index in [0, {count}). Received: {index}.");
+        if (BatchSize is not int batchSize)
+        {
+            var (x1, y1) = Gather(index, 1);
+            return (x1.squeeze(0), y1?.squeeze(0));
+        }
+        var (x, y) = Gather(index * batchSize, Math.Min(batchSize, _starts.Length - index * batchSize));
+        return (x, y);
+    }
+
     /// <summary>Yields the batches in order: <see cref="BatchSize"/> windows each, the last batch possibly smaller.</summary>
-    public IEnumerator<(Tensor X, Tensor? Y)> GetEnumerator()
+    public override IEnumerator<(Tensor X, Tensor? Y)> GetEnumerator()
     {
         if (BatchSize is not int batchSize)
         {
@@ -84,8 +113,6 @@ public sealed class TimeseriesDataset : IEnumerable<(Tensor X, Tensor? Y)>, IDis
         for (int start = 0; start < _starts.Length; start += batchSize)
             yield return Gather(start, Math.Min(batchSize, _starts.Length - start));
     }
-
-    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     /// <summary>Releases the series the dataset holds; tensors already yielded stay valid.</summary>
     public void Dispose()

@@ -1,3 +1,4 @@
+using SeqSharp.Data;
 using SeqSharp.Layers;
 using SeqSharp.Losses;
 using SeqSharp.Training;
@@ -57,6 +58,33 @@ public sealed partial class Sequential
             RequireFinite(weights, nameof(sampleWeight));
         }
         return new Dataset(xs, ys, weights);
+    }
+
+    /// <summary>
+    /// Checks one batch from a data source and returns it in the model's element type, with class
+    /// weights applied; the message of a bad batch names it and says what was expected.
+    /// </summary>
+    private (Tensor X, Tensor Y, Tensor? SampleWeight) CheckBatch(Batch batch, int index, string what, Loss loss, IReadOnlyDictionary<int, double>? classWeight)
+    {
+        string where = $"Batch {index} of the {what} data";
+        string expected = InputShape is { } input
+            ? $" Expected batches (X, Y) with X of shape {ShapeText.WithBatch(input)}{(OutputShape is { } output ? $" and Y of shape {ShapeText.WithBatch(output)}" : "")}."
+            : " Expected batches (X, Y) with the samples first in both.";
+        if (batch.X is null)
+            throw new ArgumentException($"{where} has no inputs (X is null).{expected}");
+        if (batch.Y is null)
+            throw new ArgumentException($"{where} has no targets (Y is null).{expected}");
+        try
+        {
+            var data = PrepareData(batch.X, batch.Y, batch.SampleWeight, loss, "X", "Y");
+            if (classWeight is not null)
+                data = WithClassWeights(data, classWeight);
+            return (data.X, data.Y, data.SampleWeight);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"{where} was refused: {e.Message}{expected}", e);
+        }
     }
 
     /// <summary>Accepts targets shaped like the output, or (as Keras does) without the output's trailing axis of 1; sparse losses take class indices.</summary>

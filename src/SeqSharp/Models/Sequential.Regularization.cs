@@ -15,7 +15,7 @@ public sealed partial class Sequential
     public Tensor RegularizationLoss()
     {
         Tensor? total = null;
-        foreach (var layer in AllLayers())
+        foreach (var layer in LayersAndWrapped())
         {
             foreach (var (weight, regularizer, _) in layer.RuledWeights())
             {
@@ -41,14 +41,14 @@ public sealed partial class Sequential
     }
 
     private bool HasRegularization() =>
-        AllLayers().Any(l => l.ActivityRegularizer is not null || l.WeightRegularizers.Count > 0);
+        LayersAndWrapped().Any(l => l.ActivityRegularizer is not null || l.WeightRegularizers.Count > 0);
 
     /// <summary>Projects every trainable weight that has a constraint (Keras applies them after each optimizer step).</summary>
     private void ApplyConstraints()
     {
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
-        foreach (var layer in AllLayers())
+        foreach (var layer in LayersAndWrapped())
         {
             foreach (var (weight, _, constraint) in layer.RuledWeights())
             {
@@ -59,7 +59,7 @@ public sealed partial class Sequential
     }
 
     /// <summary>The model's layers and, recursively, the layers they wrap.</summary>
-    private IEnumerable<Layer> AllLayers()
+    private IEnumerable<Layer> LayersAndWrapped()
     {
         var stack = new Stack<Layer>(_layers.AsEnumerable().Reverse());
         while (stack.Count > 0)

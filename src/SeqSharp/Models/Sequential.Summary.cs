@@ -20,7 +20,7 @@ public sealed partial class Sequential
     /// <summary>The text <see cref="Summary"/> prints.</summary>
     public string SummaryText()
     {
-        var rows = _layers.Select(l => (
+        var rows = Layers.Select(l => (
             Name: $"{l.Name} ({l.GetType().Name})",
             Shape: l.OutputShape is { } shape ? ShapeText.WithBatch(shape) : "?",
             Params: l.Built ? Count(l.CountParams()) : "0 (unbuilt)")).ToList();

@@ -72,11 +72,11 @@ internal static class OnnxExporter
     internal static bool DynamicTime(Sequential model)
     {
         // An explicit InputLayer fixes the length, as it does for Predict.
-        var first = model.Layers[0];
+        var first = model.AllLayers[0];
         int rank = model.InputShape!.Length;
         if (first is InputLayer || !(first is Embedding ? rank == 1 : rank == 2))
             return false;
-        foreach (var layer in model.Layers)
+        foreach (var layer in model.AllLayers)
         {
             switch (layer)
             {

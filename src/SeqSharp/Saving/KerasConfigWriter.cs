@@ -29,7 +29,7 @@ internal static class KerasConfigWriter
     /// <exception cref="NotSupportedException">A layer, loss, metric or optimizer that SeqSharp could not rebuild from the file (a user-defined class, a metric around a delegate).</exception>
     public static Dictionary<string, object?> Model(Sequential model)
     {
-        var layers = model.Layers;
+        var layers = model.AllLayers;
         var first = layers[0];
         var batchShape = new List<object?> { null };
         batchShape.AddRange(first.BuiltInputShape!.Cast<object?>());
@@ -209,7 +209,7 @@ internal static class KerasConfigWriter
     private static string UnusedName(Sequential model, string name)
     {
         string candidate = name;
-        for (int i = 1; model.Layers.Any(l => l.Name == candidate); i++)
+        for (int i = 1; model.AllLayers.Any(l => l.Name == candidate); i++)
             candidate = $"{name}_{i}";
         return candidate;
     }

@@ -181,7 +181,7 @@ public class TimeseriesDatasetTests
         Assert.Contains("batchSize=0", Assert.Throws<ArgumentOutOfRangeException>(() => Utils.TimeseriesDataset(data, null, 2, batchSize: 0)).Message);
         // Windows start at 4..8 but targets has 5 entries: targets[8] does not exist.
         Assert.Contains("targets[8]", Assert.Throws<ArgumentException>(() => Utils.TimeseriesDataset(data, arange(5L), 2, startIndex: 4)).Message);
-        Assert.Throws<ArgumentException>(() => Utils.TimeseriesDataset(new double[5], new int[5], 2));
+        Assert.Throws<ArgumentException>(() => Utils.TimeseriesDataset(new double[5], new decimal[5], 2));
     }
 
     [Fact]

@@ -390,6 +390,7 @@ public class SequentialFitTests(ITestOutputHelper output)
         var e = Assert.Throws<InvalidOperationException>(() => model.Fit(x, y, verbose: 0, callbacks: [begun]));
 
         Assert.Contains("built for 5 variables", e.Message);
+        Assert.Contains("call Compile() again", e.Message);
         Assert.Empty(begun.Events);
         TinyModels.AssertSameWeights(before, model.GetWeights());
         Assert.Equal(1, model.Optimizer!.Iterations);

@@ -98,14 +98,81 @@ public class SequentialTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Add_NonFirstLayerDeclaringInputShape_Refused()
+    public void Add_NonFirstLayerDeclaringInputShape_IgnoredAsKerasDoes()
     {
         var model = new Sequential();
         model.Add(new Dense(4, inputShape: [3]));
-        var e = Assert.Throws<ArgumentException>(() => model.Add(new Dense(2, inputShape: [4], name: "late")));
-        Assert.Contains("Only the first layer", e.Message);
-        Assert.Contains("'late'", e.Message);
-        Assert.Single(model.Layers);
+        model.Add(new Dense(2, inputShape: [99], name: "late"));
+        Assert.Equal(2, model.Layers.Count);
+        Assert.Equal(new long[] { 4 }, model.Layers[1].BuiltInputShape);
+        Assert.Equal(new long[] { 5, 2 }, model.Predict(randn(5, 3), verbose: 0).shape);
+    }
+
+    [Fact]
+    public void Layers_LeaveOutTheInputLayer_SummaryToo()
+    {
+        var model = new Sequential([new InputLayer([5, 3], name: "in"), new LSTM(4, name: "rnn"), new Dense(2, name: "head")]);
+        Assert.Equal(["rnn", "head"], model.Layers.Select(l => l.Name));
+        Assert.Same(model.Layers[1], model.GetLayer("head"));
+        Assert.Same(model.Layers[0], model.GetLayer(0));
+        Assert.DoesNotContain("InputLayer", model.SummaryText());
+        Assert.Contains("No such layer: nope. Existing layers are: [rnn, head]", Assert.Throws<ArgumentException>(() => model.GetLayer("nope")).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.GetLayer(2));
+    }
+
+    [Fact]
+    public void Pop_RemovesTheLastLayer_ModelPredictsWithTheRest()
+    {
+        manual_seed(8);
+        var model = new Sequential([new LSTM(4, inputShape: [5, 3], name: "rnn"), new Dense(2, name: "head")]);
+        var x = randn(6, 5, 3);
+        var hidden = model.Layers[0].Call(x);
+
+        var popped = model.Pop();
+
+        Assert.Equal("head", popped.Name);
+        Assert.Equal(["rnn"], model.Layers.Select(l => l.Name));
+        Assert.Equal(new long[] { 4 }, model.OutputShape);
+        Assert.True(hidden.allclose(model.Predict(x, verbose: 0), rtol: 0, atol: 1e-6));
+        Assert.Equal(3, model.parameters().Count());   // the head's weights left with it
+        model.Add(new Dense(1, name: "head2"));
+        Assert.Equal(new long[] { 6, 1 }, model.Predict(x, verbose: 0).shape);
+        model.Pop();
+        model.Pop();
+        Assert.Throws<InvalidOperationException>(() => model.Pop());
+    }
+
+    [Fact]
+    public void ToJson_FromJson_SameArchitectureAndCompileSettings()
+    {
+        var model = new Sequential([new InputLayer([7, 2], name: "in"), new GRU(3, name: "g"), new Dense(1, name: "out")]);
+        model.Compile(optimizer: "adam", loss: "mse", metrics: new[] { "mae" });
+
+        string json = model.ToJson();
+        var again = Sequential.FromJson(json);
+
+        Assert.Equal("Sequential", System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("class_name").GetString());
+        Assert.Equal(["g", "out"], again.Layers.Select(l => l.Name));
+        Assert.Equal(model.OutputShape, again.OutputShape);
+        Assert.Equal("adam", again.Optimizer!.Name);
+        Assert.Equal(["mae"], again.Metrics.Select(m => m.Name));
+        again.SetWeights(model.GetWeights());
+        var x = randn(4, 7, 2);
+        Assert.True(model.Predict(x, verbose: 0).allclose(again.Predict(x, verbose: 0), rtol: 0, atol: 0));
+        Assert.Equal(json, again.ToJson());
+        Assert.Throws<InvalidDataException>(() => Sequential.FromJson("{\"class_name\": \"Functional\"}"));
+    }
+
+    [Fact]
+    public void Compile_MetricNamesHeldInVariables_Accepted()
+    {
+        var model = new Sequential([new Dense(1, inputShape: [3])]);
+        var fromConfig = new List<string> { "mae", "mse" };
+        model.Compile(optimizer: "sgd", loss: "mse", metrics: fromConfig);
+        Assert.Equal(["mae", "mse"], model.Metrics.Select(m => m.Name));
+        model.Compile(optimizer: "sgd", loss: "mse", metrics: new[] { "mae" });
+        Assert.Equal(["mae"], model.Metrics.Select(m => m.Name));
+        Assert.Contains("Int32 at position 0", Assert.Throws<ArgumentException>(() => model.Compile(loss: "mse", metrics: new object[] { 3 })).Message);
     }
 
     [Fact]
@@ -116,7 +183,7 @@ public class SequentialTests(ITestOutputHelper output)
         model.Add(new LSTM(4));
         model.Add(new Dense(2));
         Assert.True(model.Built);
-        Assert.Equal(new long[] { 5, 3 }, model.Layers[1].BuiltInputShape);
+        Assert.Equal(new long[] { 5, 3 }, model.Layers[0].BuiltInputShape);
         Assert.Equal(new long[] { 2 }, model.OutputShape);
         Assert.Equal(4 * (4 * (3 + 4) + 4) + 4 * 2 + 2, model.CountParams());
         Assert.Equal(new long[] { 6, 2 }, model.Predict(randn(6, 5, 3)).shape);
@@ -223,14 +290,15 @@ public class SequentialTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Predict_JaggedOrIntegerArray_RefusedWithClearMessage()
+    public void Predict_RaggedJaggedArray_RefusedWithPointerToPadSequences()
     {
         var model = LstmDense(45);
-        float[][] jagged = [[1, 2, 3], [4, 5, 6]];
-        var e = Assert.Throws<ArgumentException>(() => model.Predict(jagged));
-        Assert.Contains("rectangular array of float or double", e.Message);
-        Assert.Contains("Single[][]", e.Message);
-        Assert.Throws<ArgumentException>(() => model.Predict(new int[2, 5, 3]));
+        float[][][] ragged = [[[1, 2, 3], [4, 5, 6]], [[1, 2, 3]]];
+        var e = Assert.Throws<ArgumentException>(() => model.Predict(ragged));
+        Assert.Contains("ragged", e.Message);
+        Assert.Contains("row 1 has 1 elements but row 0 has 2", e.Message);
+        Assert.Contains("Utils.PadSequences", e.Message);
+        Assert.Contains("expected axis -1", Assert.Throws<ArgumentException>(() => model.Predict(new int[2, 5, 4])).Message);
     }
 
     [Fact]

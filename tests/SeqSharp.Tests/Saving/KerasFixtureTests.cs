@@ -84,7 +84,7 @@ public class KerasFixtureTests
     {
         var model = Sequential.Load(SharedFixtures.PathOf("keras/stock_trend_lstm.keras"));
 
-        Assert.Equal(["input_layer", "lstm", "dropout", "lstm_1", "dropout_1", "lstm_2", "dropout_2", "lstm_3", "dropout_3", "dense"],
+        Assert.Equal(["lstm", "dropout", "lstm_1", "dropout_1", "lstm_2", "dropout_2", "lstm_3", "dropout_3", "dense"],
             model.Layers.Select(l => l.Name));
         Assert.Equal([0.2, 0.3, 0.4, 0.5], model.Layers.OfType<SeqSharp.Layers.Dropout>().Select(d => d.Rate));
         Assert.All(model.Layers.OfType<LSTM>(), l => Assert.Equal("relu", l.Cell.Activation.Name));

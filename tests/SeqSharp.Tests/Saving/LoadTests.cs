@@ -114,8 +114,10 @@ public class LoadTests
 
         var loaded = Sequential.Load(path);
 
-        Assert.Equal(["in", source.Layers[1].Name, source.Layers[2].Name], loaded.Layers.Select(l => l.Name));
-        Assert.IsType<InputLayer>(loaded.Layers[0]);
+        // As Keras 3's model.layers: the InputLayer is kept (and saved) but not listed.
+        Assert.Equal([source.Layers[0].Name, source.Layers[1].Name], loaded.Layers.Select(l => l.Name));
+        Assert.IsType<InputLayer>(loaded.AllLayers[0]);
+        Assert.Equal("in", loaded.AllLayers[0].Name);
         Assert.All(loaded.Layers, l => Assert.Equal(ScalarType.Float64, l.DType));
         AssertSameWeights(source, loaded);
     }
