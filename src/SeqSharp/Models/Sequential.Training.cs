@@ -820,7 +820,10 @@ public sealed partial class Sequential
                 long start = (long)step * batchSize;
                 long count = Math.Min(batchSize, data.Count - start);
                 if (distribution is not null)
-                    (start, count) = (start + distribution.Share(count).Start, distribution.Share(count).Count);
+                {
+                    var share = distribution.Share(count);
+                    (start, count) = (start + share.Start, share.Count);
+                }
                 if (count > 0)
                 {
                     var (xb, yb, wb) = data.Batch(null, start, count);

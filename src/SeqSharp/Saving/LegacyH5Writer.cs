@@ -65,7 +65,10 @@ internal static class LegacyH5Writer
             var names = WeightNames(model.Name, layer);
             var group = new H5Group { Attributes = new() { ["weight_names"] = names.Count == 0 ? Array.Empty<double>() : names.ToArray() } };
             for (int i = 0; i < names.Count; i++)
-                Parent(group, names[i])[names[i].Split('/')[^1]] = ToDataset(layer.Weights[i]);
+            {
+                int slash = names[i].LastIndexOf('/');
+                WeightsWriter.Parent(group, slash < 0 ? "" : names[i][..slash])[names[i][(slash + 1)..]] = WeightsWriter.ToDataset(layer.Weights[i]);
+            }
             weights[layer.Name] = group;
         }
         weights["top_level_model_weights"] = new H5Group { Attributes = new() { ["weight_names"] = Array.Empty<double>() } };
@@ -107,30 +110,5 @@ internal static class LegacyH5Writer
             names.Add(used.Add(name) ? name : $"{name}_{i}");
         }
         return names;
-    }
-
-    private static H5Group Parent(H5Group root, string path)
-    {
-        var group = root;
-        foreach (var part in path.Split('/')[..^1])
-        {
-            if (!group.TryGetValue(part, out var child))
-                group[part] = child = new H5Group();
-            group = (H5Group)child;
-        }
-        return group;
-    }
-
-    private static H5Dataset ToDataset(Tensor value)
-    {
-        using var cpu = value.detach().cpu().contiguous();
-        var dims = cpu.shape.Select(d => (ulong)d).ToArray();
-        object data = cpu.dtype switch
-        {
-            ScalarType.Float32 => cpu.data<float>().ToArray(),
-            ScalarType.Float64 => cpu.data<double>().ToArray(),
-            _ => throw new NotSupportedException($"Cannot save a weight of type {cpu.dtype}: expected Float32 or Float64."),
-        };
-        return new H5Dataset(data, fileDims: dims);
     }
 }

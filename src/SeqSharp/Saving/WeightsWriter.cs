@@ -43,7 +43,7 @@ internal static class WeightsWriter
     }
 
     /// <summary>The group at <paramref name="path"/> (slash-separated), creating the missing ones.</summary>
-    private static H5Group Parent(H5Group root, string path)
+    internal static H5Group Parent(H5Group root, string path)
     {
         var group = root;
         foreach (var part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
@@ -55,7 +55,8 @@ internal static class WeightsWriter
         return group;
     }
 
-    private static H5Dataset ToDataset(Tensor value)
+    /// <summary>A tensor as an HDF5 dataset of its shape (float32, float64 or int64).</summary>
+    internal static H5Dataset ToDataset(Tensor value)
     {
         using var cpu = value.detach().cpu().contiguous();
         var dims = cpu.shape.Select(d => (ulong)d).ToArray();
