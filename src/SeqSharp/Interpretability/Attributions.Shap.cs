@@ -235,7 +235,7 @@ public static partial class Attributions
         bool set = shape.Length == input.dim() && shape[1..].SequenceEqual(sampleShape);
         if (!single && !set)
             throw new ArgumentException(
-                $"Expected a background of reference samples shaped {ShapeText.Format([-1, .. sampleShape]).Replace("-1", "n")} (or one reference {ShapeText.Format(sampleShape)}), " +
+                $"Expected a background of reference samples shaped [n, {string.Join(", ", sampleShape)}] (or one reference {ShapeText.Format(sampleShape)}), " +
                 $"matching the input {ShapeText.Format(input.shape)}. Received shape {ShapeText.Format(shape)}.", argument);
         if (set && shape[0] == 0)
             throw new ArgumentException($"Expected at least one background sample. Received an empty background, shape {ShapeText.Format(shape)}.", argument);

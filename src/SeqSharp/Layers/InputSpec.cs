@@ -24,7 +24,7 @@ public sealed record InputSpec(int? Rank = null, int? MinRank = null, IReadOnlyD
         foreach (var (axis, size) in Axes)
         {
             int index = axis < 0 ? shape.Count + axis : axis;
-            if (index < 0 || index >= shape.Count || shape[index] != size)
+            if (index < 0 || index >= shape.Count || (shape[index] != size && shape[index] != -1 && size != -1))
                 throw new ArgumentException(
                     $"{prefix} expected axis {axis} of the input shape to have value {size}, but received input with shape {ShapeText.Format(shape)}.");
         }

@@ -32,16 +32,17 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
     /// <param name="inputShape">The shape of one sample, without the batch axis, when this is the model's first layer.</param>
     /// <param name="dtype">The weights' element type: <c>Float32</c> (default) or <c>Float64</c>.</param>
     /// <exception cref="ArgumentOutOfRangeException">A non-positive input dimension, or a non-floating dtype.</exception>
-    protected Layer(string? name, long[]? inputShape, ScalarType? dtype) : base(name ?? "layer")
+    protected Layer(string? name, long?[]? inputShape, ScalarType? dtype) : base(name ?? "layer")
     {
-        if (inputShape is not null && (inputShape.Length == 0 || inputShape.Any(d => d <= 0)))
+        if (inputShape is not null && (inputShape.Length == 0 || inputShape.Any(d => d is not null && d <= 0 && d != -1)))
             throw new ArgumentOutOfRangeException(nameof(inputShape),
-                $"Expected an input shape of positive sizes (without the batch axis). Received: inputShape={ShapeText.Format(inputShape)}.");
+                $"Expected an input shape of positive sizes, with null (or -1) for a size known only when the model is called, such as [null, 14] for any number of time steps (without the batch axis). " +
+                $"Received: inputShape={ShapeText.Format(inputShape.Select(d => d ?? -1).ToArray())}.");
         var type = dtype ?? ScalarType.Float32;
         if (type is not (ScalarType.Float32 or ScalarType.Float64))
             throw new ArgumentOutOfRangeException(nameof(dtype), type, $"Expected dtype Float32 or Float64. Received: dtype={type}.");
         Name = name ?? LayerNames.Next(GetType().Name);
-        InputShape = inputShape?.ToArray();
+        InputShape = inputShape?.Select(d => d ?? -1).ToArray();
         DType = type;
         // As Keras, where a layer called outside fit() runs with training=False: dropout and noise
         // act only after train() (Fit calls it), and BatchNormalization uses its moving statistics.
@@ -124,7 +125,10 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
     /// <summary>The layer's name, unique within a model.</summary>
     public string Name { get; }
 
-    /// <summary>The declared shape of one input sample (no batch axis), or null.</summary>
+    /// <summary>
+    /// The declared shape of one input sample (no batch axis), or null; -1 marks a size known only
+    /// when the model is called (Keras's <c>None</c>, as in <c>inputShape: [null, 14]</c>).
+    /// </summary>
     public long[]? InputShape { get; }
 
     /// <summary>The element type of the weights and outputs.</summary>
@@ -244,8 +248,8 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
             return;
         }
         InputSpec.Check(Name, WithBatch(shape));
-        if (shape.Any(d => d <= 0))
-            throw new ArgumentException($"Layer '{Name}' cannot be built for a shape with non-positive sizes. Received: {ShapeText.Format(shape)}.");
+        if (shape.Any(d => d <= 0 && d != -1))
+            throw new ArgumentException($"Layer '{Name}' cannot be built for a shape with non-positive sizes (-1 marks an unknown size). Received: {ShapeText.Format(shape)}.");
         BuildCore(shape);
         BuiltInputShape = shape;
         Built = true;
@@ -484,7 +488,7 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
             ["dtype"] = DType == ScalarType.Float64 ? "float64" : "float32",
         };
         if (InputShape is not null)
-            config["batch_input_shape"] = new long?[] { null }.Concat(InputShape.Select(d => (long?)d)).ToArray();
+            config["batch_input_shape"] = new long?[] { null }.Concat(InputShape.Select(d => d == -1 ? null : (long?)d)).ToArray();
         foreach (var (prefix, regularizer) in _regularizers)
             config[prefix + "_regularizer"] = Serialized(regularizer.ClassName, regularizer.GetConfig());
         if (ActivityRegularizer is not null)
@@ -500,6 +504,10 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
     /// </summary>
     protected Parameter AddWeight(string name, long[] shape, Initializer initializer, bool trainable = true)
     {
+        if (shape.Any(d => d < 0))
+            throw new ArgumentException(
+                $"Layer '{Name}' cannot create its weight '{name}' of shape {ShapeText.Format(shape)}: a size it depends on is unknown (None). " +
+                "The axes a layer's weights depend on (the last one, for most layers) must be known when it is built; only others, such as the time axis, may be None.");
         var weight = CreateWeight(shape, initializer, DType);
         register_parameter(name, weight);
         if (trainable)

@@ -48,7 +48,8 @@ internal sealed class LayerConfig
     }
 
     /// <summary>The sample shape from <c>batch_input_shape</c> (or Keras 3's <c>batch_shape</c>), without the batch axis.</summary>
-    public long[]? InputShape => BatchShape is { } shape ? shape[1..].Select(d => d ?? throw Invalid(BatchShapeKey!, "fixed sizes after the batch axis", Get(BatchShapeKey!))).ToArray() : null;
+    /// <remarks>Unknown sizes (<c>None</c>, such as a variable time axis) are null.</remarks>
+    public long?[]? InputShape => BatchShape is { } shape ? shape[1..] : null;
 
     /// <summary>The batch size fixed by <c>batch_input_shape</c> (or a separate <c>batch_size</c>), or null.</summary>
     public int? BatchSize => BatchShape is { Length: > 0 } shape && shape[0] is long b ? checked((int)b) : Has("batch_size") ? Int("batch_size") : null;

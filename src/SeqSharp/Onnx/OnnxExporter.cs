@@ -71,10 +71,10 @@ internal static class OnnxExporter
     /// </summary>
     internal static bool DynamicTime(Sequential model)
     {
-        // An explicit InputLayer fixes the length, as it does for Predict.
+        // An explicit InputLayer with a fixed length keeps it; one with a None time axis does not.
         var first = model.AllLayers[0];
         int rank = model.InputShape!.Length;
-        if (first is InputLayer || !(first is Embedding ? rank == 1 : rank == 2))
+        if ((first is InputLayer && model.InputShape[0] != -1) || !(first is Embedding ? rank == 1 : rank == 2))
             return false;
         foreach (var layer in model.AllLayers)
         {
@@ -494,6 +494,7 @@ internal static class OnnxExporter
         {
             shape.Dim.Add(i == 0 && time is not null
                 ? (time.Length > 0 ? new TensorShapeProto.Types.Dimension { DimParam = time } : new TensorShapeProto.Types.Dimension())
+                : sampleShape[i] == -1 ? new TensorShapeProto.Types.Dimension { DimParam = i == 0 ? "time" : $"dim{i + 1}" }
                 : new TensorShapeProto.Types.Dimension { DimValue = sampleShape[i] });
         }
         return new ValueInfoProto

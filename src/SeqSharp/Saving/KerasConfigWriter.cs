@@ -36,7 +36,7 @@ internal static class KerasConfigWriter
         var entries = new List<object?>();
         bool folded = first is not InputLayer && first.InputShape is not null;
         if (first is InputLayer input)
-            entries.Add(InputLayerEntry(input.Name, [null, .. input.InputShape!.Select(d => (object?)d)], input.DType));
+            entries.Add(InputLayerEntry(input.Name, [null, .. input.InputShape!.Select(d => d == -1 ? null : (object?)d)], input.DType));
         else if (folded)
             entries.Add(InputLayerEntry(UnusedName(model, "input_layer"), DeclaredBatchShape(first), first.DType));
         foreach (var layer in layers.Where(l => l is not InputLayer))
@@ -134,7 +134,7 @@ internal static class KerasConfigWriter
         var config = layer.GetConfig();
         config.Remove("batch_input_shape");
         if (foldedInput)
-            config["input_shape"] = layer.InputShape!.ToList();
+            config["input_shape"] = layer.InputShape!.Select(d => d == -1 ? null : (long?)d).ToList();
         if (config.TryGetValue("use_peepholes", out var peepholes) && Equals(peepholes, false))
             config.Remove("use_peepholes");
         var entry = Object(registered is null ? "keras.layers" : layer.GetType().Namespace ?? "", layer.ClassName, Values(config));
@@ -169,7 +169,7 @@ internal static class KerasConfigWriter
     private static List<object?> DeclaredBatchShape(Layer layer) =>
         layer.GetConfig().GetValueOrDefault("batch_input_shape") is long?[] declared
             ? declared.Select(d => (object?)d).ToList()
-            : [null, .. layer.InputShape!.Select(d => (object?)d)];
+            : [null, .. layer.InputShape!.Select(d => d == -1 ? null : (object?)d)];
 
     /// <summary>A config's values in Keras 3's form: nested objects get their module, <c>dtype</c> strings become policies.</summary>
     private static Dictionary<string, object?> Values(IReadOnlyDictionary<string, object?> config)

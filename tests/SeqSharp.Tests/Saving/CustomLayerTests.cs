@@ -16,7 +16,7 @@ public sealed class Scale : Layer
 {
     private Parameter? _factors;
 
-    public Scale(double initial = 1.0, long[]? inputShape = null, string? name = null)
+    public Scale(double initial = 1.0, long?[]? inputShape = null, string? name = null)
         : base(name, inputShape, dtype: null)
     {
         Initial = initial;

@@ -57,7 +57,7 @@ public sealed class Conv1D : Layer
     /// <exception cref="ArgumentException">Unknown padding, activation or initializer.</exception>
     public Conv1D(int filters, int kernelSize, int strides = 1, string padding = "valid", int dilationRate = 1, string? activation = null,
         bool useBias = true, Initializer? kernelInitializer = null, Initializer? biasInitializer = null,
-        long[]? inputShape = null, string? name = null, ScalarType? dtype = null,
+        long?[]? inputShape = null, string? name = null, ScalarType? dtype = null,
         Regularizers.Regularizer? kernelRegularizer = null, Regularizers.Regularizer? biasRegularizer = null,
         Regularizers.Regularizer? activityRegularizer = null, Constraints.Constraint? kernelConstraint = null,
         Constraints.Constraint? biasConstraint = null)
@@ -130,7 +130,7 @@ public sealed class Conv1D : Layer
     public override long[] ComputeOutputShape(long[] sampleShape)
     {
         long steps = ConvPadding.OutputLength(Padding, sampleShape[0], KernelSize, Strides, DilationRate);
-        if (steps < 1)
+        if (steps < 1 && steps != -1)
             throw new ArgumentException(
                 $"Layer '{Name}' needs at least {ConvPadding.Extent(KernelSize, DilationRate)} steps with padding \"valid\" (kernelSize {KernelSize}, dilationRate {DilationRate}). " +
                 $"Received input of sample shape {ShapeText.Format(sampleShape)}.");

@@ -22,7 +22,8 @@ internal static class ConvPadding
     /// <c>floor((length - extent) / stride) + 1</c> (0 or less when the input is too short).
     /// </summary>
     public static long OutputLength(string padding, long length, long size, long stride, long dilation) =>
-        padding != "valid" ? (length + stride - 1) / stride
+        length == -1 ? -1
+        : padding != "valid" ? (length + stride - 1) / stride
         : length < Extent(size, dilation) ? 0
         : (length - Extent(size, dilation)) / stride + 1;
 

@@ -19,7 +19,7 @@ public sealed class Activation : Layer
     /// <param name="name">Layer name; automatic when null.</param>
     /// <param name="dtype">Float32 (default) or Float64.</param>
     /// <exception cref="ArgumentException">Unknown activation name (the message lists the valid ones).</exception>
-    public Activation(string activation, long[]? inputShape = null, string? name = null, ScalarType? dtype = null)
+    public Activation(string activation, long?[]? inputShape = null, string? name = null, ScalarType? dtype = null)
         : base(name, inputShape, dtype)
     {
         Function = Activations.Activation.Get(activation);

@@ -39,7 +39,7 @@ public sealed class Dense : Layer
     /// <exception cref="ArgumentException">Unknown activation or initializer name.</exception>
     public Dense(int units, string? activation = null, bool useBias = true,
         Initializer? kernelInitializer = null, Initializer? biasInitializer = null,
-        long[]? inputShape = null, string? name = null, ScalarType? dtype = null,
+        long?[]? inputShape = null, string? name = null, ScalarType? dtype = null,
         Regularizers.Regularizer? kernelRegularizer = null, Regularizers.Regularizer? biasRegularizer = null,
         Regularizers.Regularizer? activityRegularizer = null, Constraints.Constraint? kernelConstraint = null,
         Constraints.Constraint? biasConstraint = null)

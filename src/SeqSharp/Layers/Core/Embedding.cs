@@ -46,7 +46,7 @@ public sealed class Embedding : Layer
     /// <exception cref="ArgumentOutOfRangeException">A non-positive dimension.</exception>
     /// <exception cref="ArgumentException">Both <paramref name="inputLength"/> and <paramref name="inputShape"/> given, disagreeing.</exception>
     public Embedding(int inputDim, int outputDim, Initializer? embeddingsInitializer = null, bool maskZero = false, int? inputLength = null,
-        long[]? inputShape = null, string? name = null, ScalarType? dtype = null,
+        long?[]? inputShape = null, string? name = null, ScalarType? dtype = null,
         Regularizers.Regularizer? embeddingsRegularizer = null, Regularizers.Regularizer? activityRegularizer = null,
         Constraints.Constraint? embeddingsConstraint = null)
         : base(name, ResolveInputShape(inputLength, inputShape), dtype)
@@ -128,13 +128,13 @@ public sealed class Embedding : Layer
         return x.dtype == ScalarType.Int64 ? x : x.to_type(ScalarType.Int64);
     }
 
-    private static long[]? ResolveInputShape(int? inputLength, long[]? inputShape)
+    private static long?[]? ResolveInputShape(int? inputLength, long?[]? inputShape)
     {
         if (inputLength is null)
             return inputShape;
         if (inputShape is not null && !inputShape.SequenceEqual([(long)inputLength.Value]))
             throw new ArgumentException(
-                $"Expected inputLength and inputShape to agree. Received: inputLength={inputLength}, inputShape={ShapeText.Format(inputShape)}.", nameof(inputLength));
+                $"Expected inputLength and inputShape to agree. Received: inputLength={inputLength}, inputShape={ShapeText.Format(inputShape.Select(d => d ?? -1).ToArray())}.", nameof(inputLength));
         return [inputLength.Value];
     }
 

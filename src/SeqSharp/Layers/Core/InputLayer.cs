@@ -18,13 +18,13 @@ public sealed class InputLayer : Layer
     /// <param name="name">Layer name; automatic when null.</param>
     /// <param name="dtype">Float32 (default) or Float64.</param>
     /// <exception cref="ArgumentOutOfRangeException">An empty shape or a non-positive size.</exception>
-    public InputLayer(long[] shape, string? name = null, ScalarType? dtype = null)
+    public InputLayer(long?[] shape, string? name = null, ScalarType? dtype = null)
         : base(name, shape ?? throw new ArgumentNullException(nameof(shape)), dtype)
     {
     }
 
     /// <inheritdoc />
-    public override InputSpec InputSpec => new(Rank: InputShape!.Length + 1, Axes: Enumerable.Range(1, InputShape.Length).ToDictionary(a => a, a => InputShape[a - 1]));
+    public override InputSpec InputSpec => new(Rank: InputShape!.Length + 1, Axes: Enumerable.Range(1, InputShape.Length).Where(a => InputShape[a - 1] != -1).ToDictionary(a => a, a => InputShape[a - 1]));
 
     /// <inheritdoc />
     protected override void BuildCore(long[] sampleShape)

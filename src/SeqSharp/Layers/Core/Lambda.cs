@@ -45,7 +45,7 @@ public sealed class Lambda : Layer
     /// <exception cref="ArgumentNullException"><paramref name="function"/> is null.</exception>
     /// <exception cref="ArgumentException">An empty function name or a non-positive output size.</exception>
     public Lambda(Func<Tensor, Tensor> function, string? functionName = null, long[]? outputShape = null,
-        long[]? inputShape = null, string? name = null, ScalarType? dtype = null)
+        long?[]? inputShape = null, string? name = null, ScalarType? dtype = null)
         : base(name, inputShape, dtype)
     {
         ArgumentNullException.ThrowIfNull(function);
@@ -81,9 +81,15 @@ public sealed class Lambda : Layer
             return _inferred!.ToArray();
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var output = Apply(zeros([1, .. sampleShape], DType));
+        // Unknown sizes (-1) are probed with two different sizes: an output size that follows them is unknown too.
+        var output = Apply(zeros([1, .. sampleShape.Select(d => d == -1 ? 3L : d)], DType)).shape[1..];
+        if (sampleShape.Contains(-1))
+        {
+            var other = Apply(zeros([1, .. sampleShape.Select(d => d == -1 ? 5L : d)], DType)).shape[1..];
+            output = output.Length == other.Length ? output.Zip(other, (a, b) => a == b ? a : -1L).ToArray() : output;
+        }
         _inferredFor = sampleShape.ToArray();
-        _inferred = output.shape[1..];
+        _inferred = output;
         return _inferred.ToArray();
     }
 

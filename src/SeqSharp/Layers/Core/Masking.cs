@@ -24,7 +24,7 @@ public sealed class Masking : Layer
     /// <param name="inputShape">Sample shape <c>(timesteps, features)</c> when this is the first layer.</param>
     /// <param name="name">Layer name; automatic when null.</param>
     /// <param name="dtype">Float32 (default) or Float64.</param>
-    public Masking(double maskValue = 0.0, long[]? inputShape = null, string? name = null, ScalarType? dtype = null)
+    public Masking(double maskValue = 0.0, long?[]? inputShape = null, string? name = null, ScalarType? dtype = null)
         : base(name, inputShape, dtype)
     {
         MaskValue = maskValue;

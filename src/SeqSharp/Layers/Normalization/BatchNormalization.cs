@@ -53,7 +53,7 @@ public sealed class BatchNormalization : Layer
     public BatchNormalization(int axis = -1, double momentum = 0.99, double epsilon = 1e-3, bool center = true, bool scale = true,
         Initializer? betaInitializer = null, Initializer? gammaInitializer = null,
         Initializer? movingMeanInitializer = null, Initializer? movingVarianceInitializer = null,
-        long[]? inputShape = null, string? name = null, ScalarType? dtype = null)
+        long?[]? inputShape = null, string? name = null, ScalarType? dtype = null)
         : base(name, inputShape, dtype)
     {
         if (axis == 0)

@@ -39,7 +39,7 @@ public sealed class LayerNormalization : Layer
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="axis"/> is 0 (the batch axis) or <paramref name="epsilon"/> is not positive.</exception>
     public LayerNormalization(int axis = -1, double epsilon = 1e-3, bool center = true, bool scale = true,
         Initializer? betaInitializer = null, Initializer? gammaInitializer = null,
-        long[]? inputShape = null, string? name = null, ScalarType? dtype = null)
+        long?[]? inputShape = null, string? name = null, ScalarType? dtype = null)
         : base(name, inputShape, dtype)
     {
         if (axis == 0)

@@ -25,7 +25,7 @@ public sealed class AveragePooling1D : Pooling1D
     /// <param name="dtype">Float32 (default) or Float64.</param>
     /// <exception cref="ArgumentOutOfRangeException">A non-positive size or stride.</exception>
     /// <exception cref="ArgumentException">Unknown padding.</exception>
-    public AveragePooling1D(int poolSize = 2, int? strides = null, string padding = "valid", long[]? inputShape = null, string? name = null, ScalarType? dtype = null)
+    public AveragePooling1D(int poolSize = 2, int? strides = null, string padding = "valid", long?[]? inputShape = null, string? name = null, ScalarType? dtype = null)
         : base(poolSize, strides, padding, inputShape, name, dtype)
     {
     }

@@ -21,7 +21,7 @@ public sealed class GlobalAveragePooling1D : GlobalPooling1D
     /// <param name="inputShape">Sample shape <c>(steps, channels)</c> when this is the first layer.</param>
     /// <param name="name">Layer name; automatic when null.</param>
     /// <param name="dtype">Float32 (default) or Float64.</param>
-    public GlobalAveragePooling1D(bool keepdims = false, long[]? inputShape = null, string? name = null, ScalarType? dtype = null)
+    public GlobalAveragePooling1D(bool keepdims = false, long?[]? inputShape = null, string? name = null, ScalarType? dtype = null)
         : base(keepdims, inputShape, name, dtype)
     {
     }

@@ -15,7 +15,7 @@ public abstract class GlobalPooling1D : Layer
     /// <param name="inputShape">Sample shape when this is the first layer.</param>
     /// <param name="name">Layer name; automatic when null.</param>
     /// <param name="dtype">Float32 (default) or Float64.</param>
-    protected GlobalPooling1D(bool keepdims, long[]? inputShape, string? name, ScalarType? dtype)
+    protected GlobalPooling1D(bool keepdims, long?[]? inputShape, string? name, ScalarType? dtype)
         : base(name, inputShape, dtype)
     {
         Keepdims = keepdims;

@@ -23,7 +23,7 @@ public abstract class Pooling1D : Layer
     /// <param name="dtype">Float32 (default) or Float64.</param>
     /// <exception cref="ArgumentOutOfRangeException">A non-positive size or stride.</exception>
     /// <exception cref="ArgumentException">Unknown padding.</exception>
-    protected Pooling1D(int poolSize, int? strides, string padding, long[]? inputShape, string? name, ScalarType? dtype)
+    protected Pooling1D(int poolSize, int? strides, string padding, long?[]? inputShape, string? name, ScalarType? dtype)
         : base(name, inputShape, dtype)
     {
         if (poolSize <= 0)
@@ -55,7 +55,7 @@ public abstract class Pooling1D : Layer
     public override long[] ComputeOutputShape(long[] sampleShape)
     {
         long steps = ConvPadding.OutputLength(Padding, sampleShape[0], PoolSize, Strides, 1);
-        if (steps < 1)
+        if (steps < 1 && steps != -1)
             throw new ArgumentException(
                 $"Layer '{Name}' needs at least {PoolSize} steps with padding \"valid\". Received input of sample shape {ShapeText.Format(sampleShape)}.");
         return [steps, sampleShape[1]];

@@ -41,7 +41,7 @@ public abstract class Rnn : Layer
     /// <param name="dtype">Float32 (default) or Float64.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is not positive.</exception>
     protected Rnn(RecurrentCell cell, bool returnSequences, bool returnState, bool goBackwards, bool stateful, bool zeroOutputForMask,
-        long[]? inputShape, int? batchSize, string? name, ScalarType? dtype)
+        long?[]? inputShape, int? batchSize, string? name, ScalarType? dtype)
         : base(name, inputShape, dtype)
     {
         if (batchSize is <= 0)

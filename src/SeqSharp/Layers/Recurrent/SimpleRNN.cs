@@ -52,7 +52,7 @@ public sealed class SimpleRNN : Rnn
         Initializer? kernelInitializer = null, Initializer? recurrentInitializer = null, Initializer? biasInitializer = null,
         double dropout = 0.0, double recurrentDropout = 0.0, long? seed = null,
         bool returnSequences = false, bool returnState = false, bool goBackwards = false, bool stateful = false, bool zeroOutputForMask = false,
-        long[]? inputShape = null, int? batchSize = null, string? name = null, ScalarType? dtype = null,
+        long?[]? inputShape = null, int? batchSize = null, string? name = null, ScalarType? dtype = null,
         Regularizers.Regularizer? kernelRegularizer = null, Regularizers.Regularizer? recurrentRegularizer = null,
         Regularizers.Regularizer? biasRegularizer = null, Regularizers.Regularizer? activityRegularizer = null,
         Constraints.Constraint? kernelConstraint = null, Constraints.Constraint? recurrentConstraint = null,

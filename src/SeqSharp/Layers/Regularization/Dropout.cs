@@ -30,7 +30,7 @@ public class Dropout : Layer
     /// <param name="name">Layer name; automatic when null.</param>
     /// <param name="dtype">Float32 (default) or Float64.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="rate"/> is outside [0, 1], or a noise shape size is not positive.</exception>
-    public Dropout(double rate, long?[]? noiseShape = null, long? seed = null, long[]? inputShape = null, string? name = null, ScalarType? dtype = null)
+    public Dropout(double rate, long?[]? noiseShape = null, long? seed = null, long?[]? inputShape = null, string? name = null, ScalarType? dtype = null)
         : base(name, inputShape, dtype)
     {
         if (!(rate >= 0 && rate <= 1))

@@ -24,7 +24,7 @@ public sealed class GaussianNoise : Layer
     /// <param name="name">Layer name; automatic when null.</param>
     /// <param name="dtype">Float32 (default) or Float64.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="stddev"/> is outside [0, 1].</exception>
-    public GaussianNoise(double stddev, long? seed = null, long[]? inputShape = null, string? name = null, ScalarType? dtype = null)
+    public GaussianNoise(double stddev, long? seed = null, long?[]? inputShape = null, string? name = null, ScalarType? dtype = null)
         : base(name, inputShape, dtype)
     {
         if (!(stddev >= 0 && stddev <= 1))

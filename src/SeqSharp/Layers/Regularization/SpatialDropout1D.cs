@@ -24,7 +24,7 @@ public sealed class SpatialDropout1D : Dropout
     /// <param name="name">Layer name; automatic when null.</param>
     /// <param name="dtype">Float32 (default) or Float64.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="rate"/> is outside [0, 1].</exception>
-    public SpatialDropout1D(double rate, long? seed = null, long[]? inputShape = null, string? name = null, ScalarType? dtype = null)
+    public SpatialDropout1D(double rate, long? seed = null, long?[]? inputShape = null, string? name = null, ScalarType? dtype = null)
         : base(rate, null, seed, inputShape, name, dtype)
     {
     }

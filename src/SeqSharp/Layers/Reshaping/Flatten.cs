@@ -19,7 +19,7 @@ public sealed class Flatten : Layer
     /// <param name="inputShape">Sample shape when this is the first layer.</param>
     /// <param name="name">Layer name; automatic when null.</param>
     /// <param name="dtype">Float32 (default) or Float64.</param>
-    public Flatten(long[]? inputShape = null, string? name = null, ScalarType? dtype = null)
+    public Flatten(long?[]? inputShape = null, string? name = null, ScalarType? dtype = null)
         : base(name, inputShape, dtype)
     {
     }
@@ -33,7 +33,7 @@ public sealed class Flatten : Layer
     }
 
     /// <inheritdoc />
-    public override long[] ComputeOutputShape(long[] sampleShape) => [sampleShape.Aggregate(1L, (a, d) => a * d)];
+    public override long[] ComputeOutputShape(long[] sampleShape) => [sampleShape.Contains(-1) ? -1 : sampleShape.Aggregate(1L, (a, d) => a * d)];
 
     /// <inheritdoc />
     public override Tensor forward(Tensor x) => x.reshape(x.shape[0], -1);

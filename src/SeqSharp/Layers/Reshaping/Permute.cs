@@ -20,7 +20,7 @@ public sealed class Permute : Layer
     /// <param name="name">Layer name; automatic when null.</param>
     /// <param name="dtype">Float32 (default) or Float64.</param>
     /// <exception cref="ArgumentException"><paramref name="dims"/> is not a permutation of 1..n.</exception>
-    public Permute(int[] dims, long[]? inputShape = null, string? name = null, ScalarType? dtype = null)
+    public Permute(int[] dims, long?[]? inputShape = null, string? name = null, ScalarType? dtype = null)
         : base(name, inputShape, dtype)
     {
         ArgumentNullException.ThrowIfNull(dims);

@@ -22,7 +22,7 @@ public sealed class RepeatVector : Layer
     /// <param name="name">Layer name; automatic when null.</param>
     /// <param name="dtype">Float32 (default) or Float64.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="n"/> is not positive.</exception>
-    public RepeatVector(int n, long[]? inputShape = null, string? name = null, ScalarType? dtype = null)
+    public RepeatVector(int n, long?[]? inputShape = null, string? name = null, ScalarType? dtype = null)
         : base(name, inputShape, dtype)
     {
         if (n <= 0)

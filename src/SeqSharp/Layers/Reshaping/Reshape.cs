@@ -20,13 +20,13 @@ public sealed class Reshape : Layer
     /// <param name="name">Layer name; automatic when null.</param>
     /// <param name="dtype">Float32 (default) or Float64.</param>
     /// <exception cref="ArgumentException">An empty target, more than one -1, or a size that is neither positive nor -1.</exception>
-    public Reshape(long[] targetShape, long[]? inputShape = null, string? name = null, ScalarType? dtype = null)
+    public Reshape(long[] targetShape, long?[]? inputShape = null, string? name = null, ScalarType? dtype = null)
         : base(name, inputShape, dtype)
     {
         ArgumentNullException.ThrowIfNull(targetShape);
         if (targetShape.Length == 0 || targetShape.Count(d => d == -1) > 1 || targetShape.Any(d => d == 0 || d < -1))
             throw new ArgumentException(
-                $"Expected a target shape of positive sizes with at most one -1. Received: targetShape={ShapeText.Format(targetShape)}.", nameof(targetShape));
+                $"Expected a target shape of positive sizes with at most one -1. Received: targetShape=[{string.Join(", ", targetShape)}].", nameof(targetShape));
         TargetShape = targetShape.ToArray();
     }
 
@@ -43,12 +43,14 @@ public sealed class Reshape : Layer
     /// <exception cref="ArgumentException">The target cannot hold the input's elements.</exception>
     public override long[] ComputeOutputShape(long[] sampleShape)
     {
+        if (sampleShape.Contains(-1))
+            return TargetShape.ToArray();   // checked when called, as the size is known only then
         long total = sampleShape.Aggregate(1L, (a, d) => a * d);
         long known = TargetShape.Where(d => d != -1).Aggregate(1L, (a, d) => a * d);
         bool inferred = TargetShape.Contains(-1);
         if (inferred ? total % known != 0 : total != known)
             throw new ArgumentException(
-                $"Layer '{Name}' cannot reshape samples of shape {ShapeText.Format(sampleShape)} ({total} elements) into {ShapeText.Format(TargetShape)}: " +
+                $"Layer '{Name}' cannot reshape samples of shape {ShapeText.Format(sampleShape)} ({total} elements) into [{string.Join(", ", TargetShape)}]: " +
                 "the total size of the new shape must be unchanged.");
         return TargetShape.Select(d => d == -1 ? total / known : d).ToArray();
     }

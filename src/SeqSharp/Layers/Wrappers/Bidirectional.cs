@@ -36,8 +36,8 @@ public sealed class Bidirectional : Layer
     /// <param name="inputShape">Sample shape <c>(timesteps, features)</c> when this is the first layer; default the layer's own.</param>
     /// <param name="name">Layer name; automatic when null.</param>
     /// <exception cref="ArgumentException">An unknown merge mode, or a backward layer that does not match.</exception>
-    public Bidirectional(Rnn layer, string mergeMode = "concat", Rnn? backwardLayer = null, long[]? inputShape = null, string? name = null)
-        : base(name, inputShape ?? layer?.InputShape, (layer ?? throw new ArgumentNullException(nameof(layer))).DType)
+    public Bidirectional(Rnn layer, string mergeMode = "concat", Rnn? backwardLayer = null, long?[]? inputShape = null, string? name = null)
+        : base(name, inputShape ?? layer?.InputShape?.Select(d => (long?)d).ToArray(), (layer ?? throw new ArgumentNullException(nameof(layer))).DType)
     {
         if (mergeMode is null || !MergeModes.Contains(mergeMode))
             throw new ArgumentException(

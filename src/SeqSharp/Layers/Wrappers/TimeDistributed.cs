@@ -28,7 +28,7 @@ public sealed class TimeDistributed : Layer
     /// <param name="inputShape">Sample shape <c>(timesteps, ...)</c> when this is the first layer.</param>
     /// <param name="name">Layer name; automatic when null.</param>
     /// <exception cref="ArgumentNullException"><paramref name="layer"/> is null.</exception>
-    public TimeDistributed(Layer layer, long[]? inputShape = null, string? name = null)
+    public TimeDistributed(Layer layer, long?[]? inputShape = null, string? name = null)
         : base(name, inputShape, (layer ?? throw new ArgumentNullException(nameof(layer))).DType)
     {
         Layer = layer;
