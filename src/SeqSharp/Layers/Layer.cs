@@ -154,7 +154,16 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
     public long[]? BuiltInputShape { get; private set; }
 
     /// <summary>The output sample shape (no batch axis), or null before building.</summary>
-    public long[]? OutputShape => BuiltInputShape is null ? null : ComputeOutputShape(BuiltInputShape);
+    public virtual long[]? OutputShape => BuiltInputShape is null ? null : ComputeOutputShape(BuiltInputShape);
+
+    /// <summary>Marks the layer built for layers that build themselves another way (several inputs).</summary>
+    private protected void MarkBuilt(long[] firstInputShape)
+    {
+        BuiltInputShape = firstInputShape;
+        Built = true;
+        if (!Trainable)
+            Trainable = false;
+    }
 
     /// <summary>What inputs the layer accepts now; after building, this includes the feature size.</summary>
     public abstract InputSpec InputSpec { get; }
