@@ -127,7 +127,7 @@ public sealed class GruCell : RecurrentCell
     }
 
     /// <inheritdoc />
-    public override (Tensor Outputs, Tensor[] FinalStates) RunFused(Tensor x, Tensor[] states)
+    internal override (Tensor Outputs, Tensor[] FinalStates) RunFused(Tensor x, Tensor[] states, RecurrentExtras extras)
     {
         var options = new GruFunctionOptions(Activation.Kind, RecurrentActivation.Kind, ResetAfter);
         var outputs = GruFunction.apply(x, _kernel!, _recurrentKernel!, _bias!, states[0], options, LayerName)[0];

@@ -73,7 +73,7 @@ public sealed class SimpleRnnCell : RecurrentCell
     internal override Tensor[] StepWithGates(Tensor x, Tensor[] states, IDictionary<string, Tensor> gates) => Step(x, states);
 
     /// <inheritdoc />
-    public override (Tensor Outputs, Tensor[] FinalStates) RunFused(Tensor x, Tensor[] states)
+    internal override (Tensor Outputs, Tensor[] FinalStates) RunFused(Tensor x, Tensor[] states, RecurrentExtras extras)
     {
         var outputs = NeedsGradient(x, states)
             ? SimpleRnnFunction.apply(x, _kernel!, _recurrentKernel!, _bias!, states[0], Activation.Kind, LayerName)[0]
