@@ -34,7 +34,7 @@ public class FusedMaskTests(ITestOutputHelper output)
     public static TheoryData<string, bool, bool, bool> MaskCases()
     {
         var cases = new TheoryData<string, bool, bool, bool>();
-        foreach (var cell in new[] { "lstm", "lstm_peephole" })
+        foreach (var cell in new[] { "lstm", "lstm_peephole", "gru", "gru_before", "simple_rnn" })
         {
             // returnSequences, goBackwards, zeroOutputForMask
             cases.Add(cell, true, false, false);
@@ -69,6 +69,12 @@ public class FusedMaskTests(ITestOutputHelper output)
     [InlineData("lstm", false)]
     [InlineData("lstm", true)]
     [InlineData("lstm_peephole", false)]
+    [InlineData("gru", false)]
+    [InlineData("gru", true)]
+    [InlineData("gru_before", false)]
+    [InlineData("gru_before", true)]
+    [InlineData("simple_rnn", false)]
+    [InlineData("simple_rnn", true)]
     public void RecurrentDropout_FusedMatchesOpByOpWithTheSameSeed(string cell, bool masked)
     {
         foreach (bool slices in new[] { false, true })
@@ -103,6 +109,9 @@ public class FusedMaskTests(ITestOutputHelper output)
     [InlineData("lstm", true, false)]
     [InlineData("lstm", false, true)]
     [InlineData("lstm_peephole", true, true)]
+    [InlineData("gru", true, false)]
+    [InlineData("gru_before", false, true)]
+    [InlineData("simple_rnn", true, true)]
     public void Masked_FusedGradients_MatchFiniteDifferences(string cell, bool returnSequences, bool goBackwards)
     {
         manual_seed(43);
@@ -122,6 +131,11 @@ public class FusedMaskTests(ITestOutputHelper output)
     [InlineData("lstm", false)]
     [InlineData("lstm", true)]
     [InlineData("lstm_peephole", true)]
+    [InlineData("gru", false)]
+    [InlineData("gru", true)]
+    [InlineData("gru_before", false)]
+    [InlineData("gru_before", true)]
+    [InlineData("simple_rnn", true)]
     public void RecurrentDropout_KernelGradients_MatchFiniteDifferences(string cell, bool masked)
     {
         manual_seed(44);
