@@ -30,6 +30,14 @@ internal static class LayerRegistry
         ["TimeDistributed"] = TimeDistributed.FromConfig,
         ["Bidirectional"] = Bidirectional.FromConfig,
         ["Lambda"] = Lambda.FromConfig,
+        ["Concatenate"] = Concatenate.FromConfig,
+        ["Add"] = Add.FromConfig,
+        ["Subtract"] = Subtract.FromConfig,
+        ["Multiply"] = Multiply.FromConfig,
+        ["Average"] = Average.FromConfig,
+        ["Maximum"] = Maximum.FromConfig,
+        ["Minimum"] = Minimum.FromConfig,
+        ["Dot"] = Dot.FromConfig,
     };
 
     /// <summary>The class names, sorted.</summary>

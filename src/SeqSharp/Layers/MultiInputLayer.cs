@@ -105,7 +105,22 @@ public abstract class MultiInputLayer : Layer
             throw new ArgumentException($"Layer '{Name}' expects inputs with a batch axis. Received shapes {string.Join(", ", inputs.Select(x => ShapeText.Format(x.shape)))}.", nameof(inputs));
         if (masks is not null && masks.Count != inputs.Count)
             throw new ArgumentException($"Layer '{Name}' expects one mask (or null) per input: {inputs.Count}. Received: {masks.Count}.", nameof(masks));
+        if (masks is not null)
+        {
+            for (int i = 0; i < masks.Count; i++)
+            {
+                var mask = masks[i];
+                var shape = inputs[i].shape;
+                if (mask is not null && (mask.dim() < 1 || mask.dim() > shape.Length || !mask.shape.SequenceEqual(shape[..(int)mask.dim()])))
+                    throw new ArgumentException(
+                        $"Mask {i} passed to layer '{Name}' must have the leading axes of input {i}, e.g. {ShapeText.Format(shape[..Math.Min(2, shape.Length)])}. " +
+                        $"Received: mask shape {ShapeText.Format(mask.shape)} for input shape {ShapeText.Format(shape)}.", nameof(masks));
+            }
+        }
         var shapes = inputs.Select(x => x.shape[1..]).ToList();
+        if (inputs.Select(x => x.shape[0]).Distinct().Count() > 1)
+            throw new ArgumentException(
+                $"Layer '{Name}' ({ClassName}) cannot merge inputs with different batch sizes. Received shapes {string.Join(", ", inputs.Select(x => ShapeText.Format(x.shape)))}.", nameof(inputs));
         if (!Built)
             Build(shapes);
         else

@@ -47,6 +47,14 @@ public class LayerConfigTests
         { "TimeDistributed", () => new TimeDistributed(new Dense(3, activation: "tanh"), inputShape: [5, 2]) },
         { "Bidirectional", () => new Bidirectional(new GRU(3, returnSequences: true, dropout: 0.1), mergeMode: "ave") },
         { "Lambda", () => new Lambda(SampleFunction, functionName: "lambda_config_sample", outputShape: [3], inputShape: [3]) },
+        { "Concatenate", () => new Concatenate(axis: 1, name: "join") },
+        { "Add", () => new Add(dtype: ScalarType.Float64) },
+        { "Subtract", () => new Subtract(name: "minus") },
+        { "Multiply", () => new Multiply() },
+        { "Average", () => new Average() },
+        { "Maximum", () => new Maximum() },
+        { "Minimum", () => new Minimum() },
+        { "Dot", () => new Dot([1, -1], normalize: true) },
         { "BatchNormalization", () => new BatchNormalization(axis: -2, momentum: 0.9, epsilon: 1e-4, scale: false, movingVarianceInitializer: new Constant(2)) },
     };
 
@@ -99,10 +107,10 @@ public class LayerConfigTests
     [Fact]
     public void FromConfig_RegularizerOfAWeightWithoutRules_NotSupported()
     {
-        var config = new LayerNormalization().GetConfig();
-        config["gamma_regularizer"] = new Dictionary<string, object?> { ["class_name"] = "L2", ["config"] = new Dictionary<string, object?> { ["l2"] = 0.01 } };
-        var e = Assert.Throws<NotSupportedException>(() => Layer.FromConfig("LayerNormalization", config));
-        Assert.Contains("gamma_regularizer", e.Message);
+        var config = new Conv1D(4, 3).GetConfig();
+        config["recurrent_regularizer"] = new Dictionary<string, object?> { ["class_name"] = "L2", ["config"] = new Dictionary<string, object?> { ["l2"] = 0.01 } };
+        var e = Assert.Throws<NotSupportedException>(() => Layer.FromConfig("Conv1D", config));
+        Assert.Contains("recurrent_regularizer", e.Message);
     }
 
     [Fact]
