@@ -40,6 +40,55 @@ internal sealed class StepMask
         return new StepMask(keep, steps, batch);
     }
 
+    /// <summary>
+    /// An order of the batch rows that lets padded steps cost nothing: rows sorted by their number of
+    /// updated steps, longest first, and dealt out so that each of the <paramref name="slices"/>
+    /// contiguous batch slices gets an even share of long and short rows. With padding at the end
+    /// (or at the start) the rows a step updates are then a prefix of every slice, and a slice's
+    /// products shrink as its rows run out. Null when every row has the same number of updated
+    /// steps or the rows are already in that order.
+    /// </summary>
+    public int[]? BalancedOrder(int slices)
+    {
+        var counts = new int[Batch];
+        for (int t = 0; t < Steps; t++)
+        {
+            for (int b = 0; b < Batch; b++)
+                counts[b] += _keep[t * Batch + b];
+        }
+        if (counts.All(c => c == counts[0]))
+            return null;
+        var sorted = Enumerable.Range(0, Batch).OrderByDescending(b => counts[b]).ToArray();
+        // Deal the sorted rows round-robin to slices of the sizes BatchParallel.For makes.
+        var members = Enumerable.Range(0, slices).Select(_ => new List<int>()).ToArray();
+        var capacity = Enumerable.Range(0, slices).Select(s => (int)((long)Batch * (s + 1) / slices - (long)Batch * s / slices)).ToArray();
+        int next = 0;
+        foreach (int row in sorted)
+        {
+            while (members[next].Count == capacity[next])
+                next = (next + 1) % slices;
+            members[next].Add(row);
+            next = (next + 1) % slices;
+        }
+        var order = members.SelectMany(m => m).ToArray();
+        bool identity = true;
+        for (int k = 0; k < Batch; k++)
+            identity &= order[k] == k;
+        return identity ? null : order;
+    }
+
+    /// <summary>The mask with its batch rows taken in <paramref name="order"/>.</summary>
+    public StepMask Reordered(int[] order)
+    {
+        var keep = new byte[_keep.Length];
+        for (int t = 0; t < Steps; t++)
+        {
+            for (int b = 0; b < Batch; b++)
+                keep[t * Batch + b] = _keep[t * Batch + order[b]];
+        }
+        return new StepMask(keep, Steps, Batch);
+    }
+
     /// <summary>Whether step <paramref name="t"/> updates batch row <paramref name="row"/>.</summary>
     public bool Keeps(long t, int row) => _keep[t * Batch + row] != 0;
 

@@ -290,7 +290,26 @@ public abstract class Rnn : Layer
             x = x * inputMasks[0].unsqueeze(1);
             inputMasks = null;
         }
-        var (sequence, finalStates) = Cell.RunFused(x, states, new RecurrentExtras(StepMask.From(mask), inputMasks, recurrentMasks));
+        var stepMask = StepMask.From(mask);
+        // Samples reordered so that padded steps cost nothing in the kernel's batch slices; restored after.
+        var order = stepMask?.BalancedOrder(BatchParallel.Slices((int)x.shape[0], x.shape[0] * x.shape[1] * Units));
+        Tensor? index = null;
+        if (order is not null)
+        {
+            index = torch.tensor(order.Select(i => (long)i).ToArray());
+            x = x.index_select(0, index);
+            states = states.Select(s => s.index_select(0, index)).ToArray();
+            inputMasks = inputMasks?.index_select(1, index);
+            recurrentMasks = recurrentMasks?.index_select(1, index);
+            stepMask = stepMask!.Reordered(order);
+        }
+        var (sequence, finalStates) = Cell.RunFused(x, states, new RecurrentExtras(stepMask, inputMasks, recurrentMasks));
+        if (index is not null)
+        {
+            var inverse = index.argsort();
+            sequence = sequence.index_select(1, inverse);
+            finalStates = finalStates.Select(s => s.index_select(0, inverse)).ToArray();
+        }
         if (mask is null)
             return (sequence, finalStates);
         // The kernel carries the states over masked steps; Keras's output there is the previous output
