@@ -23,7 +23,7 @@ namespace SeqSharp.Layers;
 /// which run the op-by-op loop (<see cref="RecurrentCell.Step"/>). Input dropout is applied to the
 /// whole sequence before the fused kernel.</para>
 /// </remarks>
-public abstract class Rnn : Layer
+public abstract partial class Rnn : Layer
 {
     private readonly int? _declaredBatchSize;
     private Tensor[]? _states;
