@@ -25,7 +25,7 @@ namespace SeqSharp.Layers;
 /// A single input dropout mask is applied to the whole sequence before the kernel; the per-gate
 /// masks Keras draws with recurrent dropout are applied inside it.</para>
 /// </remarks>
-public abstract class Rnn : Layer
+public abstract partial class Rnn : Layer
 {
     private readonly int? _declaredBatchSize;
     private Tensor[]? _states;
