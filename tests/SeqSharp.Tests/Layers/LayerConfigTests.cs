@@ -107,10 +107,10 @@ public class LayerConfigTests
     [Fact]
     public void FromConfig_RegularizerOfAWeightWithoutRules_NotSupported()
     {
-        var config = new LayerNormalization().GetConfig();
-        config["gamma_regularizer"] = new Dictionary<string, object?> { ["class_name"] = "L2", ["config"] = new Dictionary<string, object?> { ["l2"] = 0.01 } };
-        var e = Assert.Throws<NotSupportedException>(() => Layer.FromConfig("LayerNormalization", config));
-        Assert.Contains("gamma_regularizer", e.Message);
+        var config = new Conv1D(4, 3).GetConfig();
+        config["recurrent_regularizer"] = new Dictionary<string, object?> { ["class_name"] = "L2", ["config"] = new Dictionary<string, object?> { ["l2"] = 0.01 } };
+        var e = Assert.Throws<NotSupportedException>(() => Layer.FromConfig("Conv1D", config));
+        Assert.Contains("recurrent_regularizer", e.Message);
     }
 
     [Fact]

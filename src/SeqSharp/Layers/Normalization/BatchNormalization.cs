@@ -49,11 +49,17 @@ public sealed class BatchNormalization : Layer
     /// <param name="inputShape">Sample shape when this is the first layer.</param>
     /// <param name="name">Layer name; automatic when null.</param>
     /// <param name="dtype">Float32 (default) or Float64.</param>
+    /// <param name="betaRegularizer">Penalty on <c>beta</c> (a name such as <c>"l2"</c> or an object); null for none.</param>
+    /// <param name="gammaRegularizer">Penalty on <c>gamma</c>; null for none.</param>
+    /// <param name="betaConstraint">Projection of <c>beta</c> after each optimizer step; null for none.</param>
+    /// <param name="gammaConstraint">Projection of <c>gamma</c> after each optimizer step; null for none.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="axis"/> is 0, <paramref name="momentum"/> is outside [0, 1] or <paramref name="epsilon"/> is not positive.</exception>
     public BatchNormalization(int axis = -1, double momentum = 0.99, double epsilon = 1e-3, bool center = true, bool scale = true,
         Initializer? betaInitializer = null, Initializer? gammaInitializer = null,
         Initializer? movingMeanInitializer = null, Initializer? movingVarianceInitializer = null,
-        long?[]? inputShape = null, string? name = null, ScalarType? dtype = null)
+        long?[]? inputShape = null, string? name = null, ScalarType? dtype = null,
+        Regularizers.Regularizer? betaRegularizer = null, Regularizers.Regularizer? gammaRegularizer = null,
+        Constraints.Constraint? betaConstraint = null, Constraints.Constraint? gammaConstraint = null)
         : base(name, inputShape, dtype)
     {
         if (axis == 0)
@@ -69,6 +75,8 @@ public sealed class BatchNormalization : Layer
         Scale = scale;
         BetaInitializer = betaInitializer ?? new Zeros();
         GammaInitializer = gammaInitializer ?? new Ones();
+        SetWeightRules("beta", betaRegularizer, betaConstraint);
+        SetWeightRules("gamma", gammaRegularizer, gammaConstraint);
         MovingMeanInitializer = movingMeanInitializer ?? new Zeros();
         MovingVarianceInitializer = movingVarianceInitializer ?? new Ones();
     }
@@ -87,6 +95,9 @@ public sealed class BatchNormalization : Layer
 
     /// <summary>Whether <c>gamma</c> multiplies.</summary>
     public bool Scale { get; }
+
+    private protected override IReadOnlyDictionary<string, string> RegularizableWeights { get; } =
+        new Dictionary<string, string> { ["beta"] = "beta", ["gamma"] = "gamma" };
 
     /// <summary>Initializer of <c>beta</c>.</summary>
     public Initializer BetaInitializer { get; }
