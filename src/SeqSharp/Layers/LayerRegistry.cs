@@ -38,6 +38,8 @@ internal static class LayerRegistry
         ["Maximum"] = Maximum.FromConfig,
         ["Minimum"] = Minimum.FromConfig,
         ["Dot"] = Dot.FromConfig,
+        ["Attention"] = Attention.FromConfig,
+        ["AdditiveAttention"] = AdditiveAttention.FromConfig,
     };
 
     /// <summary>The class names, sorted.</summary>

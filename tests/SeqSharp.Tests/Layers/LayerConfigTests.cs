@@ -55,6 +55,8 @@ public class LayerConfigTests
         { "Maximum", () => new Maximum() },
         { "Minimum", () => new Minimum() },
         { "Dot", () => new Dot([1, -1], normalize: true) },
+        { "Attention", () => new SeqSharp.Layers.Attention(useScale: true, scoreMode: "concat", dropout: 0.2, seed: 7) },
+        { "AdditiveAttention", () => new AdditiveAttention(useScale: false, dropout: 0.1, name: "bahdanau") },
         { "BatchNormalization", () => new BatchNormalization(axis: -2, momentum: 0.9, epsilon: 1e-4, scale: false, movingVarianceInitializer: new Constant(2)) },
     };
 
