@@ -5,7 +5,7 @@ namespace SeqSharp;
 
 /// <summary>
 /// The process-wide logging default: where SeqSharp's warnings and events go when a model has no
-/// <see cref="Sequential.LoggerFactory"/> of its own.
+/// <see cref="Model.LoggerFactory"/> of its own.
 /// </summary>
 /// <remarks>
 /// <para>Out of the box, warnings and errors (legacy files, skipped optimizer state, a callback's
@@ -31,7 +31,7 @@ public static class SeqSharpLogging
     private static ILoggerFactory _factory = StandardErrorLoggerFactory.Instance;
 
     /// <summary>
-    /// The factory used by every model without its own <see cref="Sequential.LoggerFactory"/>, and by
+    /// The factory used by every model without its own <see cref="Model.LoggerFactory"/>, and by
     /// SeqSharp's process-wide events. Setting it also logs the native-library report to it (event 200-202),
     /// since that report is made when SeqSharp is first loaded, usually before any logging is wired.
     /// </summary>
@@ -50,6 +50,6 @@ public static class SeqSharpLogging
     internal const string NativeCategory = "SeqSharp.Native";
 
     /// <summary>The logger for <paramref name="category"/> from the model's factory, or the process-wide one.</summary>
-    internal static ILogger For(Sequential? model, string category) =>
+    internal static ILogger For(Model? model, string category) =>
         (model?.LoggerFactory ?? _factory).CreateLogger(category);
 }

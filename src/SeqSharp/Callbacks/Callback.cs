@@ -20,13 +20,13 @@ namespace SeqSharp.Callbacks;
 public abstract class Callback
 {
     /// <summary>The model being trained, evaluated or run; set before the first hook.</summary>
-    public Sequential? Model { get; private set; }
+    public Model? Model { get; private set; }
 
     /// <summary>The run's parameters: <c>epochs</c>, <c>steps</c> (batches per epoch), <c>verbose</c>.</summary>
     public IReadOnlyDictionary<string, object> Params { get; private set; } = new Dictionary<string, object>();
 
     /// <summary>Attaches the model (Keras <c>set_model</c>).</summary>
-    public virtual void SetModel(Sequential model) => Model = model;
+    public virtual void SetModel(Model model) => Model = model;
 
     /// <summary>Logs a warning through the model's logger (or the process-wide one), category <c>SeqSharp.Callbacks.&lt;type&gt;</c>.</summary>
     internal void LogWarning(string message) =>

@@ -5,7 +5,7 @@ internal sealed class CallbackList(IReadOnlyList<Callback> callbacks)
 {
     public IReadOnlyList<Callback> Callbacks { get; } = callbacks;
 
-    public void Configure(Sequential model, IReadOnlyDictionary<string, object> parameters)
+    public void Configure(Model model, IReadOnlyDictionary<string, object> parameters)
     {
         foreach (var c in Callbacks)
         {

@@ -103,7 +103,7 @@ public sealed class EarlyStopping : Callback
 
     /// <summary>
     /// Where warnings go (each distinct one once per callback, like Python's warnings). Null, the default: the model's logger
-    /// (<see cref="Sequential.LoggerFactory"/>, else <see cref="SeqSharpLogging.LoggerFactory"/>), category
+    /// (<see cref="Model.LoggerFactory"/>, else <see cref="SeqSharpLogging.LoggerFactory"/>), category
     /// <c>SeqSharp.Callbacks.EarlyStopping</c>, event 110.
     /// </summary>
     public TextWriter? Warnings { get; set; }
@@ -184,7 +184,7 @@ public sealed class EarlyStopping : Callback
         _bestWeights = weights;
     }
 
-    private Sequential RequireModel() => Model ?? throw new InvalidOperationException("EarlyStopping has no model: it is set by Fit (or SetModel).");
+    private Model RequireModel() => Model ?? throw new InvalidOperationException("EarlyStopping has no model: it is set by Fit (or SetModel).");
 
     private void Warn(string message)
     {

@@ -9,9 +9,9 @@ namespace SeqSharp.Callbacks;
 /// Keras), the batch (1-based, when saving by batches) and the logs: <c>{epoch}</c>,
 /// <c>{epoch:02d}</c>, <c>{val_loss:.4f}</c>, <c>{loss:.2e}</c>; <c>{{</c> and <c>}}</c> are literal braces.</para>
 /// <para>With <c>saveWeightsOnly: false</c> (the default, as in Keras) the whole model is written
-/// with <see cref="Sequential.Save"/>, a <c>.keras</c> file that <see cref="Sequential.Load"/> reopens
+/// with <see cref="Model.Save"/>, a <c>.keras</c> file that <see cref="Sequential.Load"/> reopens
 /// compiled and ready to continue; with <c>saveWeightsOnly: true</c> the weights and the optimizer's
-/// state are written with <see cref="Sequential.SaveWeights"/> to a <c>.weights.h5</c> file. Either
+/// state are written with <see cref="Model.SaveWeights"/> to a <c>.weights.h5</c> file. Either
 /// way the file is replaced atomically, so a crash mid-save leaves the previous checkpoint intact.</para>
 /// <para>With <c>saveBestOnly</c>, a file is written only when the monitored value beats the best so
 /// far (strictly; the first value always does unless <c>initialValueThreshold</c> is given). When
@@ -133,7 +133,7 @@ public sealed class ModelCheckpoint : Callback
 
     /// <summary>
     /// Where warnings go (each distinct one once). Null, the default: the model's logger
-    /// (<see cref="Sequential.LoggerFactory"/>, else <see cref="SeqSharpLogging.LoggerFactory"/>), category
+    /// (<see cref="Model.LoggerFactory"/>, else <see cref="SeqSharpLogging.LoggerFactory"/>), category
     /// <c>SeqSharp.Callbacks.ModelCheckpoint</c>, event 110.
     /// </summary>
     public TextWriter? Warnings { get; set; }

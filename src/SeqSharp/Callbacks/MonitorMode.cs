@@ -36,7 +36,7 @@ internal static class MonitorMode
     /// (up for accuracies and R², down for errors and crossentropies).
     /// </summary>
     /// <exception cref="InvalidOperationException"><c>auto</c> and no known direction for the monitored name.</exception>
-    public static bool Minimize(string mode, string monitor, Sequential? model, string callback)
+    public static bool Minimize(string mode, string monitor, Model? model, string callback)
     {
         if (mode == "min")
             return true;

@@ -103,7 +103,7 @@ public sealed class ReduceLROnPlateau : Callback
 
     /// <summary>
     /// Where warnings go (each distinct one once). Null, the default: the model's logger
-    /// (<see cref="Sequential.LoggerFactory"/>, else <see cref="SeqSharpLogging.LoggerFactory"/>), category
+    /// (<see cref="Model.LoggerFactory"/>, else <see cref="SeqSharpLogging.LoggerFactory"/>), category
     /// <c>SeqSharp.Callbacks.ReduceLROnPlateau</c>, event 110.
     /// </summary>
     public TextWriter? Warnings { get; set; }

@@ -21,7 +21,7 @@ namespace SeqSharp.Layers;
 /// axis: an LSTM fed <c>(batch, 10, 1)</c> is built with <c>[10, 1]</c>. A layer builds itself on
 /// its first <see cref="Call"/> if nothing built it before.</para>
 /// </remarks>
-public abstract class Layer : nn.Module<Tensor, Tensor>
+public abstract partial class Layer : nn.Module<Tensor, Tensor>
 {
     private readonly List<Parameter> _trainableWeights = [];
     private readonly List<Parameter> _nonTrainableWeights = [];

@@ -31,6 +31,13 @@ public abstract class MultiInputLayer : Layer
     {
     }
 
+    /// <summary>
+    /// Whether a graph call passes the inputs as separate positional arguments (Keras's
+    /// <c>MultiHeadAttention(query, value, key)</c>) rather than as one list (<c>Concatenate()([a, b])</c>,
+    /// <c>Attention()([query, value])</c>): how model files record the call.
+    /// </summary>
+    public virtual bool PositionalInputs => false;
+
     /// <summary>The fewest inputs the layer takes.</summary>
     public virtual int MinInputs => 2;
 
@@ -161,4 +168,27 @@ public abstract class MultiInputLayer : Layer
     }
 
     private string InputsText() => MaxInputs == MinInputs ? $"{MinInputs}" : MaxInputs is int max ? $"{MinInputs} to {max}" : $"{MinInputs} or more";
+
+    /// <summary>
+    /// Calls the layer on symbolic tensors (Keras's <c>layer([a, b])</c> in the Functional API),
+    /// building it for their shapes; returns the output (deconstructible when the call has several).
+    /// </summary>
+    /// <param name="inputs">The input tensors, in the layer's order.</param>
+    /// <param name="callArgs">Keyword call arguments by their Keras names (such as <c>use_causal_mask</c>), or null.</param>
+    /// <exception cref="ArgumentException">The number or the shapes of the inputs do not fit the layer.</exception>
+    public KerasTensor Apply(IReadOnlyList<KerasTensor> inputs, IReadOnlyDictionary<string, object?>? callArgs = null)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        return Record(inputs, inputs.Count, callArgs ?? NoArgs);
+    }
+
+    internal override IReadOnlyList<long[]> SymbolicOutputShapes(IReadOnlyList<long[]> inputShapes, int mainInputs, IReadOnlyDictionary<string, object?> callArgs)
+    {
+        Build(inputShapes);
+        return ComputeOutputShapes(inputShapes, callArgs);
+    }
+
+    internal override (IReadOnlyList<Tensor> Outputs, Tensor? Mask) CallNode(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, int mainInputs,
+        IReadOnlyDictionary<string, object?> callArgs) =>
+        CallWithMasks(inputs, masks, callArgs);
 }

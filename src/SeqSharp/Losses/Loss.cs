@@ -116,7 +116,7 @@ public abstract class Loss
     /// axis of size 1 on one side is squeezed before the call.
     /// </summary>
     /// <remarks>
-    /// <see cref="Sequential.Save"/> writes the loss as Keras writes a Python function,
+    /// <see cref="Model.Save"/> writes the loss as Keras writes a Python function,
     /// <c>{"module": "builtins", "class_name": "function", "config": name}</c>, so the file loads
     /// here with <c>customObjects</c> (or <see cref="CustomObjects.Register"/>) and in Keras with
     /// <c>custom_objects={name: fn}</c>.

@@ -116,7 +116,7 @@ public abstract class Metric
     /// to <c>compile</c> in <c>MeanMetricWrapper</c> the same way). Logged under <paramref name="name"/>.
     /// </summary>
     /// <remarks>
-    /// <see cref="Sequential.Save"/> writes the metric as Keras writes a Python function, by its name,
+    /// <see cref="Model.Save"/> writes the metric as Keras writes a Python function, by its name,
     /// so the file loads here with <c>customObjects</c> (or <see cref="CustomObjects.Register"/>) and in
     /// Keras with <c>custom_objects={name: fn}</c>.
     /// </remarks>

@@ -2,7 +2,7 @@ using SeqSharp.Saving;
 
 namespace SeqSharp;
 
-public sealed partial class Sequential
+public partial class Sequential
 {
     /// <summary>
     /// The model's architecture as JSON (Keras <c>to_json</c>): the same object as the
@@ -47,7 +47,11 @@ public sealed partial class Sequential
         using var scope = CustomObjectScope.Enter(customObjects);
         var root = KerasJson.Parse(json, "the JSON string");
         var config = new KerasConfigReader("the JSON string");
-        return Assemble(config, root, compile: true, (root as IReadOnlyDictionary<string, object?>)?.GetValueOrDefault("compile_config"), "compile_config",
+        var model = Assemble(config, root, compile: true, (root as IReadOnlyDictionary<string, object?>)?.GetValueOrDefault("compile_config"), "compile_config",
             _ => { });
+        if (model is Sequential sequential)
+            return sequential;
+        model.Dispose();
+        throw new InvalidDataException("The JSON holds a Keras functional model, not a Sequential one.");
     }
 }

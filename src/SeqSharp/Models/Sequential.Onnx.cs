@@ -5,7 +5,7 @@ using SeqSharp.Saving;
 
 namespace SeqSharp;
 
-public sealed partial class Sequential
+public partial class Sequential
 {
     /// <summary>
     /// Writes the model as an ONNX graph for inference, which ONNX Runtime (and other ONNX tools)
@@ -27,7 +27,7 @@ public sealed partial class Sequential
     /// (sigmoid, tanh, relu, linear, hard_sigmoid, elu, softsign, softplus); other layers take every
     /// SeqSharp activation. Stateful recurrent layers (an ONNX graph carries no state between calls),
     /// Lambda layers and user-defined layers are refused with a message naming them. The file is
-    /// written through a temporary file, as <see cref="Save"/> does.</para>
+    /// written through a temporary file, as <see cref="Model.Save"/> does.</para>
     /// </remarks>
     /// <param name="path">The file to write, usually ending in <c>.onnx</c> (replaced if it exists).</param>
     /// <param name="opset">The ONNX opset version, 14 to 21 (default 14, which ONNX Runtime 1.8 and newer runs).</param>

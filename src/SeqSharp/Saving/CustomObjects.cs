@@ -21,7 +21,7 @@ namespace SeqSharp;
 /// registered object <c>"package&gt;name"</c>; such a name also matches an object registered as
 /// <c>"name"</c>. Registering a name again replaces the value. The registry is safe to use from many
 /// threads.</para>
-/// <para>A registered layer type is also how <see cref="Sequential.Save"/> names the layer in the
+/// <para>A registered layer type is also how <see cref="Model.Save"/> names the layer in the
 /// file: its <c>registered_name</c> is the name it was registered under.</para>
 /// </remarks>
 /// <example>

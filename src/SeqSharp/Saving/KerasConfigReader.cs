@@ -26,7 +26,7 @@ internal sealed record CompileSettings(Optimizer Optimizer, Loss? Loss, IReadOnl
 /// formulas: their <c>hard_sigmoid</c> is read as <c>hard_sigmoid_keras2</c>, and a GRU config
 /// without <c>reset_after</c> (Keras 2.0-2.1) as <c>reset_after=false</c>.
 /// </param>
-internal sealed class KerasConfigReader(string source, string? kerasVersion = null)
+internal sealed partial class KerasConfigReader(string source, string? kerasVersion = null)
 {
     /// <summary>Whether the file was written by Keras 1 or 2, whose definitions differ from Keras 3's.</summary>
     public bool Keras2 { get; } = kerasVersion is null || kerasVersion.StartsWith("1.", StringComparison.Ordinal) || kerasVersion.StartsWith("2.", StringComparison.Ordinal);
@@ -46,7 +46,7 @@ internal sealed class KerasConfigReader(string source, string? kerasVersion = nu
     /// weights file before anything is allocated. Dispose it after use.
     /// </summary>
     /// <exception cref="InvalidDataException">As for <see cref="Model"/>, and for weights no tensor can hold.</exception>
-    public Sequential Declared(object? root) => DeclaredWeights.Build(() => Model(root));
+    public Model Declared(object? root) => DeclaredWeights.Build(() => AnyModel(root));
 
     /// <summary>Builds the model described by a <c>{"class_name": "Sequential", "config": ...}</c> object.</summary>
     public Sequential Model(object? root)
@@ -54,7 +54,7 @@ internal sealed class KerasConfigReader(string source, string? kerasVersion = nu
         var top = Dictionary(root, "the model config");
         string className = top.GetValueOrDefault("class_name") as string ?? throw Invalid("the model config has no 'class_name'.");
         if (className != "Sequential")
-            throw Invalid($"it holds a Keras {className} model; SeqSharp loads Sequential models only.");
+            throw Invalid($"it holds a Keras {className} model, not a Sequential one: load it with Model.Load(path).");
         object? config = top.GetValueOrDefault("config");
         // Keras 2.0-2.2 wrote the layer list itself as the config.
         var layers = config is IList list ? list : Dictionary(config, "the model config's 'config'").GetValueOrDefault("layers") as IList
@@ -227,6 +227,22 @@ internal sealed class KerasConfigReader(string source, string? kerasVersion = nu
     private void Add(Sequential model, string className, string? registered, Dictionary<string, object?> config)
     {
         string layerName = config.GetValueOrDefault("name") as string ?? "(unnamed)";
+        var layer = CreateLayer(className, registered, config);
+        try
+        {
+            model.Add(layer);
+        }
+        catch (ArgumentException e)
+        {
+            layer.Dispose();
+            throw Invalid($"layer '{layerName}' of type {className} does not fit the model: {e.Message}", e);
+        }
+    }
+
+    /// <summary>A layer from a file's entry, with Keras 2's semantics where the file is Keras 2's; refuses what SeqSharp cannot rebuild.</summary>
+    private Layer CreateLayer(string className, string? registered, Dictionary<string, object?> config)
+    {
+        string layerName = config.GetValueOrDefault("name") as string ?? "(unnamed)";
         if (Keras2)
             ToKeras2Semantics(className, config);
         bool custom = CustomObjectScope.Find(registered) is not null;
@@ -251,15 +267,7 @@ internal sealed class KerasConfigReader(string source, string? kerasVersion = nu
         {
             throw Invalid($"layer '{layerName}' of type {className} cannot be rebuilt: {e.Message}", e);
         }
-        try
-        {
-            model.Add(layer);
-        }
-        catch (ArgumentException e)
-        {
-            layer.Dispose();
-            throw Invalid($"layer '{layerName}' of type {className} does not fit the model: {e.Message}", e);
-        }
+        return layer;
     }
 
     /// <summary>

@@ -20,7 +20,7 @@ namespace SeqSharp.Saving;
 /// model without them is a plain Keras model; a model with them is SeqSharp-only (Keras refuses
 /// unknown keyword arguments).</para>
 /// </remarks>
-internal static class KerasConfigWriter
+internal static partial class KerasConfigWriter
 {
     /// <summary>The Keras version whose layout the files follow (written to <c>metadata.json</c>).</summary>
     public const string KerasVersion = "3.8.0";
@@ -71,7 +71,7 @@ internal static class KerasConfigWriter
         ["registered_name"] = null,
     };
 
-    private static Dictionary<string, object?> CompileConfig(Sequential model)
+    internal static Dictionary<string, object?> CompileConfig(Model model)
     {
         var optimizer = model.Optimizer!;
         Require(ConfigActivator.Classes<Optimizer>().ContainsKey(optimizer.ClassName), $"optimizer '{optimizer.Name}' of type {optimizer.GetType().Name}");
@@ -111,7 +111,7 @@ internal static class KerasConfigWriter
         return Object("keras.metrics", metric.ClassName, Values(metric.GetConfig()));
     }
 
-    private static Dictionary<string, object?> InputLayerEntry(string name, List<object?> batchShape, TorchSharp.torch.ScalarType dtype) =>
+    internal static Dictionary<string, object?> InputLayerEntry(string name, List<object?> batchShape, TorchSharp.torch.ScalarType dtype) =>
         Object("keras.layers", "InputLayer", new Dictionary<string, object?>
         {
             ["batch_shape"] = batchShape,
@@ -120,7 +120,7 @@ internal static class KerasConfigWriter
             ["name"] = name,
         });
 
-    private static Dictionary<string, object?> LayerEntry(Layer layer, bool foldedInput)
+    internal static Dictionary<string, object?> LayerEntry(Layer layer, bool foldedInput)
     {
         string? registered = CustomLayerName(layer);
         foreach (var wrapped in layer.WrappedLayers)
@@ -203,10 +203,10 @@ internal static class KerasConfigWriter
         : key.EndsWith("layer", StringComparison.Ordinal) ? "keras.layers"
         : "keras";
 
-    private static Dictionary<string, object?> Policy(string name) =>
+    internal static Dictionary<string, object?> Policy(string name) =>
         Object("keras", "DTypePolicy", new Dictionary<string, object?> { ["name"] = name });
 
-    private static string UnusedName(Sequential model, string name)
+    private static string UnusedName(Model model, string name)
     {
         string candidate = name;
         for (int i = 1; model.AllLayers.Any(l => l.Name == candidate); i++)

@@ -25,7 +25,7 @@ internal sealed record VarsGroup(string Path, string Name, string Owner, IReadOn
 internal static class WeightsLayout
 {
     /// <summary>The groups of the model's layers (not the optimizer's), in file order.</summary>
-    public static IReadOnlyList<VarsGroup> Of(Sequential model)
+    public static IReadOnlyList<VarsGroup> Of(Model model)
     {
         var groups = new List<VarsGroup> { new("", model.Name, $"model '{model.Name}'", []) };
         var used = new Dictionary<string, int>(StringComparer.Ordinal);

@@ -87,7 +87,8 @@ public class LoadFaultTests
         using var folder = new TempFolder();
         var good = Saved(folder);
         Assert.Contains("not valid JSON", LoadFails(Edited(folder, good, "config.json", t => t[..(t.Length / 2)])).Message);
-        Assert.Contains("Keras Functional model; SeqSharp loads Sequential models only",
+        // A Sequential config relabelled Functional lacks the graph a functional model needs.
+        Assert.Contains("functional model config has no 'input_layers'",
             LoadFails(Edited(folder, good, "config.json", t => t.Replace("\"class_name\":\"Sequential\"", "\"class_name\":\"Functional\""))).Message);
     }
 

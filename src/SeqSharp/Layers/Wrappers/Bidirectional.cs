@@ -201,4 +201,23 @@ public sealed class Bidirectional : Layer
             throw new ArgumentException($"Layer config for 'Bidirectional' needs a recurrent 'backward_layer'. Received: {backward.ClassName}.");
         return new(layer, c.String("merge_mode", "concat"), (Rnn?)backward, c.InputShape, c.Name);
     }
+
+    internal override IReadOnlyList<long[]> SymbolicOutputShapes(IReadOnlyList<long[]> inputShapes, int mainInputs, IReadOnlyDictionary<string, object?> callArgs)
+    {
+        var outputs = base.SymbolicOutputShapes(inputShapes, mainInputs, callArgs);
+        if (!ReturnState)
+            return outputs;
+        int states = ForwardLayer.Cell.StateCount;
+        return [outputs[0], .. Enumerable.Range(0, 2 * states).Select(k => new[] { (long)(k < states ? ForwardLayer.Units : BackwardLayer.Units) })];
+    }
+
+    internal override (IReadOnlyList<Tensor> Outputs, Tensor? Mask) CallNode(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, int mainInputs,
+        IReadOnlyDictionary<string, object?> callArgs)
+    {
+        if (!ReturnState)
+            return base.CallNode(inputs, masks, mainInputs, callArgs);
+        var (output, states) = CallWithState(inputs[0], masks[0]);
+        var mask = masks[0] is { } m ? ComputeMask(inputs[0], m.dtype == ScalarType.Bool ? m : m.ne(0)) : null;
+        return ([output, .. states], mask);
+    }
 }

@@ -14,12 +14,12 @@ using static TorchSharp.torch;
 
 namespace SeqSharp;
 
-public sealed partial class Sequential
+public partial class Model
 {
-    private Optimizer? _optimizer;
-    private Loss? _loss;
-    private List<Metric> _metrics = [];
-    private readonly TrainingGate _trainingGate = new();
+    private protected Optimizer? _optimizer;
+    private protected Loss? _loss;
+    private protected List<Metric> _metrics = [];
+    private protected readonly TrainingGate _trainingGate = new();
 
     /// <summary>The optimizer set by <see cref="Compile"/>, or null.</summary>
     public Optimizer? Optimizer => _optimizer;
@@ -49,7 +49,7 @@ public sealed partial class Sequential
     public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>The logger <c>SeqSharp.Sequential</c> from this model's factory or the process-wide one.</summary>
-    internal ILogger Logger => SeqSharpLogging.For(this, "SeqSharp.Sequential");
+    internal ILogger Logger => SeqSharpLogging.For(this, LoggerCategory);
 
     /// <summary>
     /// Configures training (Keras <c>compile</c>). Strings convert to Keras's objects of that name:
@@ -259,7 +259,7 @@ public sealed partial class Sequential
             epochs, verbose, callbacks, stepsPerEpoch, validationSteps, classWeight, initialEpoch, workers, maxQueueSize, cancellationToken);
     }
 
-    private History FitSource(DataAdapter train, DataAdapter? validation, int epochs, int verbose, IReadOnlyList<Callback>? callbacks,
+    private protected History FitSource(DataAdapter train, DataAdapter? validation, int epochs, int verbose, IReadOnlyList<Callback>? callbacks,
         int? stepsPerEpoch, int? validationSteps, IReadOnlyDictionary<int, double>? classWeight, int initialEpoch, int workers, int maxQueueSize,
         CancellationToken cancellationToken)
     {
@@ -269,8 +269,7 @@ public sealed partial class Sequential
         RequireSteps(stepsPerEpoch, nameof(stepsPerEpoch));
         RequireSteps(validationSteps, nameof(validationSteps));
         RequireWorkers(workers, maxQueueSize);
-        if (_layers.Count == 0)
-            throw new InvalidOperationException($"Model '{Name}' has no layers: call Add() first.");
+        RequireLayers();
         if (stepsPerEpoch is null && train.BatchCount is null && train is DatasetAdapter)
             throw new ArgumentException("The dataset is endless (BatchCount is null): give stepsPerEpoch so that an epoch can end.", nameof(stepsPerEpoch));
         if (validationSteps is null && validation is DatasetAdapter { BatchCount: null })
@@ -282,7 +281,7 @@ public sealed partial class Sequential
     }
 
     /// <summary>The training loop shared by every kind of data (Keras's trainer <c>fit</c>).</summary>
-    private History RunFit(EpochIterator trainData, EpochIterator? validation, int epochs, int initialEpoch, int verbose,
+    private protected History RunFit(EpochIterator trainData, EpochIterator? validation, int epochs, int initialEpoch, int verbose,
         IReadOnlyList<Callback>? callbacks, IReadOnlyDictionary<int, double>? classWeight, CancellationToken cancellationToken)
     {
         var (optimizer, loss) = RequireCompiled(nameof(Fit));
@@ -363,9 +362,9 @@ public sealed partial class Sequential
     }
 
     /// <summary>Builds the optimizer for the trainable weights; a change of <c>Trainable</c> since it was built asks for <see cref="Compile"/> again.</summary>
-    private List<Parameter> BuildOptimizer(Optimizer optimizer)
+    private protected List<Parameter> BuildOptimizer(Optimizer optimizer)
     {
-        var variables = _layers.SelectMany(l => l.TrainableWeights).ToList();
+        var variables = UniqueLayers.SelectMany(l => l.TrainableWeights).ToList();
         if (variables.Count == 0)
             return variables;
         try
@@ -475,7 +474,7 @@ public sealed partial class Sequential
         return EvaluateSource(new DatasetAdapter(data, false), steps, verbose, callbacks, workers, maxQueueSize, cancellationToken);
     }
 
-    private IReadOnlyDictionary<string, double> EvaluateSource(DataAdapter adapter, int? steps, int verbose, IReadOnlyList<Callback>? callbacks,
+    private protected IReadOnlyDictionary<string, double> EvaluateSource(DataAdapter adapter, int? steps, int verbose, IReadOnlyList<Callback>? callbacks,
         int workers, int maxQueueSize, CancellationToken cancellationToken)
     {
         using var gate = _trainingGate.Enter(Name, nameof(Evaluate));
@@ -483,13 +482,12 @@ public sealed partial class Sequential
         RequireVerbose(verbose);
         RequireSteps(steps, nameof(steps));
         RequireWorkers(workers, maxQueueSize);
-        if (_layers.Count == 0)
-            throw new InvalidOperationException($"Model '{Name}' has no layers: call Add() first.");
+        RequireLayers();
         using var iterator = new EpochIterator(adapter, steps, workers, maxQueueSize) { RanOut = () => RanOut(steps, "evaluation") };
         return EvaluateOn(iterator, verbose, callbacks, loss, cancellationToken);
     }
 
-    private IReadOnlyDictionary<string, double> EvaluateOn(EpochIterator iterator, int verbose, IReadOnlyList<Callback>? callbacks, Loss loss,
+    private protected IReadOnlyDictionary<string, double> EvaluateOn(EpochIterator iterator, int verbose, IReadOnlyList<Callback>? callbacks, Loss loss,
         CancellationToken cancellationToken)
     {
         var parameters = new Dictionary<string, object> { ["verbose"] = verbose };
@@ -589,7 +587,7 @@ public sealed partial class Sequential
     public IReadOnlyDictionary<string, double> MetricsResult() => _metrics.ToDictionary(m => m.Name, m => m.Result());
 
     /// <summary>One gradient step on one batch, inside the caller's dispose scope.</summary>
-    private void TrainStep(Tensor xb, Tensor yb, Tensor? wb, Optimizer optimizer, Loss loss,
+    private protected void TrainStep(Tensor xb, Tensor yb, Tensor? wb, Optimizer optimizer, Loss loss,
         IReadOnlyList<Parameter> variables, LossTracker tracker)
     {
         Tensor prediction;
@@ -616,7 +614,7 @@ public sealed partial class Sequential
     }
 
     /// <summary>The evaluation loop shared by <c>Evaluate</c> and Fit's validation.</summary>
-    private Dictionary<string, double> RunEvaluation(EpochIterator data, CallbackList callbacks, Loss loss, CancellationToken cancellationToken)
+    private protected Dictionary<string, double> RunEvaluation(EpochIterator data, CallbackList callbacks, Loss loss, CancellationToken cancellationToken)
     {
         bool wasTraining = training;
         using var mode = CallMode.Use(training: false);
@@ -662,29 +660,29 @@ public sealed partial class Sequential
         }
     }
 
-    private static (Tensor X, Tensor Y, Tensor? SampleWeight) Unpack(Batch batch) => (batch.X, batch.Y!, batch.SampleWeight);
+    private protected static (Tensor X, Tensor Y, Tensor? SampleWeight) Unpack(Batch batch) => (batch.X, batch.Y!, batch.SampleWeight);
 
     /// <summary>Warns (through the logger) that a source ran out before the steps asked for, as Keras does.</summary>
-    private void RanOut(int? steps, string what)
+    private protected void RanOut(int? steps, string what)
     {
-        var logger = LoggerFactory?.CreateLogger("SeqSharp.Sequential");
+        var logger = LoggerFactory?.CreateLogger(LoggerCategory);
         logger?.LogWarning(
             "Your {What} input ran out of data before {Steps} steps; interrupting the epoch. Make sure that the source can generate at least stepsPerEpoch * epochs batches " +
             "(the next epoch enumerates it again).", what, steps);
     }
 
     /// <summary>Data-parallel training over several processes: every rank trains on its share of each global batch (in-memory data only).</summary>
-    private History FitDistributed(DataParallel distribution, Dataset trainData, Dataset? validation, int batchSize, int epochs, int initialEpoch, int verbose,
+    private protected History FitDistributed(DataParallel distribution, Dataset trainData, Dataset? validation, int batchSize, int epochs, int initialEpoch, int verbose,
         IReadOnlyList<Callback>? callbacks, bool shuffle, Optimizer optimizer, Loss loss, CancellationToken cancellationToken)
     {
         // As Keras: the optimizer is built for the trainable weights only, before training starts,
         // so an optimizer built for other variables is refused before any callback runs.
-        var variables = _layers.SelectMany(l => l.TrainableWeights).ToList();
+        var variables = UniqueLayers.SelectMany(l => l.TrainableWeights).ToList();
         if (variables.Count > 0)
             optimizer.Build(variables);
         // Data parallel: every rank starts from rank 0's weights and optimizer state.
         {
-            distribution.BroadcastTensors(_layers.SelectMany(l => l.Weights));
+            distribution.BroadcastTensors(UniqueLayers.SelectMany(l => l.Weights));
             var state = optimizer.Variables;
             distribution.BroadcastTensors(state);
             optimizer.SetVariables(state);
@@ -743,7 +741,7 @@ public sealed partial class Sequential
     /// One data-parallel step: this rank's share of the global batch forward and backward, the gradients
     /// weighted by the share and summed over the ranks, then the same optimizer step on every rank.
     /// </summary>
-    private void DistributedTrainStep(DataParallel distribution, Dataset data, Tensor? order, long start, long count, Optimizer optimizer, Loss loss,
+    private protected void DistributedTrainStep(DataParallel distribution, Dataset data, Tensor? order, long start, long count, Optimizer optimizer, Loss loss,
         IReadOnlyList<Parameter> variables, LossTracker tracker)
     {
         using var scope = torch.NewDisposeScope();
@@ -788,10 +786,10 @@ public sealed partial class Sequential
     }
 
     /// <summary>The distribution when it spans several processes, else null (a world of one trains as if alone).</summary>
-    private static DataParallel? Distributed(DataParallel? distribution) => distribution is { WorldSize: > 1 } ? distribution : null;
+    private protected static DataParallel? Distributed(DataParallel? distribution) => distribution is { WorldSize: > 1 } ? distribution : null;
 
     /// <summary>Logs over all ranks: the metrics' totals summed into rank 0's, then rank 0's logs everywhere.</summary>
-    private Dictionary<string, double> GlobalLogs(DataParallel? distribution, LossTracker tracker, double[]? lossTotals = null)
+    private protected Dictionary<string, double> GlobalLogs(DataParallel? distribution, LossTracker tracker, double[]? lossTotals = null)
     {
         if (distribution is null)
             return CurrentLogs(tracker, "");
@@ -803,7 +801,7 @@ public sealed partial class Sequential
     }
 
     /// <summary>The evaluation loop shared by <see cref="Evaluate(Tensor, Tensor, int, int, Tensor?, IReadOnlyList{Callback}?, CancellationToken)"/> and Fit's validation.</summary>
-    private Dictionary<string, double> RunEvaluation(Dataset data, int batchSize, CallbackList callbacks, Loss loss, DataParallel? distribution = null)
+    private protected Dictionary<string, double> RunEvaluation(Dataset data, int batchSize, CallbackList callbacks, Loss loss, DataParallel? distribution = null)
     {
         // Inference mode for these calls only: the model's flag stays as it is (another thread may be predicting).
         using var mode = CallMode.Use(training: false);
@@ -841,7 +839,7 @@ public sealed partial class Sequential
         return logs;
     }
 
-    private Dictionary<string, double> CurrentLogs(LossTracker tracker, string prefix)
+    private protected Dictionary<string, double> CurrentLogs(LossTracker tracker, string prefix)
     {
         var logs = new Dictionary<string, double>(StringComparer.Ordinal) { [prefix + "loss"] = tracker.Result };
         foreach (var metric in _metrics)
@@ -852,14 +850,14 @@ public sealed partial class Sequential
         return logs;
     }
 
-    private void ResetMetrics()
+    private protected void ResetMetrics()
     {
         foreach (var metric in _metrics)
             metric.ResetState();
     }
 
     /// <summary>Keras's order: the progress bar first, the user's callbacks, the logger, the History last.</summary>
-    private CallbackList DefaultCallbacks(IReadOnlyList<Callback>? callbacks, int verbose, History? history, Dictionary<string, object> parameters)
+    private protected CallbackList DefaultCallbacks(IReadOnlyList<Callback>? callbacks, int verbose, History? history, Dictionary<string, object> parameters)
     {
         var all = new List<Callback>();
         // Data parallel: rank 0 alone shows progress and writes files; the others keep the callbacks that decide.
@@ -879,9 +877,9 @@ public sealed partial class Sequential
     }
 
     /// <summary>Callbacks that show progress or write files: on rank 0 only in data-parallel training.</summary>
-    private static bool WritesFiles(Callback callback) => callback is ProgbarLogger or ModelCheckpoint or CSVLogger or TensorBoard;
+    private protected static bool WritesFiles(Callback callback) => callback is ProgbarLogger or ModelCheckpoint or CSVLogger or TensorBoard;
 
-    private (Optimizer Optimizer, Loss Loss) RequireCompiled(string method)
+    private protected (Optimizer Optimizer, Loss Loss) RequireCompiled(string method)
     {
         if (_optimizer is null)
             throw new InvalidOperationException($"You must call Compile() before calling {method}().");
@@ -890,13 +888,13 @@ public sealed partial class Sequential
         return (_optimizer, _loss);
     }
 
-    private static void RequirePositive(int batchSize, string name)
+    private protected static void RequirePositive(int batchSize, string name)
     {
         if (batchSize <= 0)
             throw new ArgumentOutOfRangeException(name, batchSize, $"Expected a positive batch size. Received: {name}={batchSize}.");
     }
 
-    private static void RequireFitArguments(int verbose, int epochs, int initialEpoch)
+    private protected static void RequireFitArguments(int verbose, int epochs, int initialEpoch)
     {
         RequireVerbose(verbose);
         if (epochs < 0)
@@ -905,13 +903,13 @@ public sealed partial class Sequential
             throw new ArgumentOutOfRangeException(nameof(initialEpoch), initialEpoch, $"Expected initialEpoch >= 0. Received: initialEpoch={initialEpoch}.");
     }
 
-    private static void RequireSteps(int? steps, string name)
+    private protected static void RequireSteps(int? steps, string name)
     {
         if (steps is <= 0)
             throw new ArgumentOutOfRangeException(name, steps, $"Expected a positive number of steps or null. Received: {name}={steps}.");
     }
 
-    private static void RequireWorkers(int workers, int maxQueueSize)
+    private protected static void RequireWorkers(int workers, int maxQueueSize)
     {
         if (workers < 0)
             throw new ArgumentOutOfRangeException(nameof(workers), workers, $"Expected workers >= 0. Received: workers={workers}.");
@@ -919,14 +917,14 @@ public sealed partial class Sequential
             throw new ArgumentOutOfRangeException(nameof(maxQueueSize), maxQueueSize, $"Expected a positive maxQueueSize. Received: maxQueueSize={maxQueueSize}.");
     }
 
-    private static void RequireVerbose(int verbose)
+    private protected static void RequireVerbose(int verbose)
     {
         if (verbose is < 0 or > 2)
             throw new ArgumentOutOfRangeException(nameof(verbose), verbose, $"Expected verbose 0 (silent), 1 (progress bar) or 2 (one line per epoch). Received: verbose={verbose}.");
     }
 
     /// <summary>Running mean of batch losses weighted by batch size (Keras's loss tracker).</summary>
-    private sealed class LossTracker
+    private protected sealed class LossTracker
     {
         private double _sum;
         private long _count;

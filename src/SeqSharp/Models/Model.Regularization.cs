@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace SeqSharp;
 
-public sealed partial class Sequential
+public partial class Model
 {
     /// <summary>
     /// The weight penalties Keras 3 adds to the compiled loss (part of its <c>model.losses</c>): each
@@ -26,11 +26,11 @@ public sealed partial class Sequential
                 total = total is null ? penalty : total + penalty.to_type(total.dtype);
             }
         }
-        return total ?? torch.zeros([], dtype: _layers.Count > 0 ? _layers[0].DType : ScalarType.Float32);
+        return total ?? torch.zeros([], dtype: UniqueLayers.Count > 0 ? UniqueLayers[0].DType : ScalarType.Float32);
     }
 
     /// <summary>The compiled loss plus the penalties, as Keras's <c>compute_loss</c> adds them.</summary>
-    private Tensor WithRegularization(Tensor loss, Regularizers.ActivityPenalties activity)
+    private protected Tensor WithRegularization(Tensor loss, Regularizers.ActivityPenalties activity)
     {
         if (!HasRegularization())
             return loss;
@@ -44,7 +44,7 @@ public sealed partial class Sequential
         LayersAndWrapped().Any(l => l.ActivityRegularizer is not null || l.WeightRegularizers.Count > 0);
 
     /// <summary>Projects every trainable weight that has a constraint (Keras applies them after each optimizer step).</summary>
-    private void ApplyConstraints()
+    private protected void ApplyConstraints()
     {
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
@@ -59,9 +59,9 @@ public sealed partial class Sequential
     }
 
     /// <summary>The model's layers and, recursively, the layers they wrap.</summary>
-    private IEnumerable<Layer> LayersAndWrapped()
+    private protected IEnumerable<Layer> LayersAndWrapped()
     {
-        var stack = new Stack<Layer>(_layers.AsEnumerable().Reverse());
+        var stack = new Stack<Layer>(UniqueLayers.AsEnumerable().Reverse());
         while (stack.Count > 0)
         {
             var layer = stack.Pop();

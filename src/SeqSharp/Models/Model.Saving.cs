@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace SeqSharp;
 
-public sealed partial class Sequential
+public partial class Model
 {
     /// <summary>
     /// Saves the weights, and the optimizer's state when the model is compiled, to an HDF5 file in
@@ -50,7 +50,7 @@ public sealed partial class Sequential
     /// <summary>
     /// Saves the whole model to a Keras 3 <c>.keras</c> file (Keras <c>model.save</c>): the
     /// architecture (every layer's config), the weights, the compile settings (optimizer, loss,
-    /// metrics) and the optimizer's state, so that <see cref="Load"/> gives back a model that predicts
+    /// metrics) and the optimizer's state, so that <see cref="Sequential.Load"/> or <see cref="Model.Load"/> gives back a model that predicts
     /// the same and whose <c>Fit</c> continues where this one stopped. Keras 3 reads the file too,
     /// unless the model uses a SeqSharp-only option (see <c>docs/formats.md</c>).
     /// </summary>
@@ -100,12 +100,13 @@ public sealed partial class Sequential
         using var scope = torch.NewDisposeScope();
         if (legacy)
         {
-            var file = LegacyH5Writer.Build(this);
+            var file = this is Sequential sequential ? LegacyH5Writer.Build(sequential)
+                : throw new NotSupportedException($"Model '{Name}' is a functional model; SeqSharp writes the legacy .h5 format for Sequential models only. Save it as `.keras` (Keras 3's format, which Keras reads).");
             WarnLegacyH5();
             AtomicFile.Write(path, stream => file.Write(stream));
             return;
         }
-        string config = KerasJson.Write(KerasConfigWriter.Model(this));
+        string config = KerasJson.Write((this is Sequential s ? KerasConfigWriter.Model(s) : KerasConfigWriter.Functional(this)));
         string metadata = KerasJson.Write(new Dictionary<string, object?>
         {
             ["keras_version"] = KerasConfigWriter.KerasVersion,
@@ -116,7 +117,7 @@ public sealed partial class Sequential
     }
 
     /// <summary>The <c>vars</c> groups of the weights file: the layers', then the optimizer's when compiled.</summary>
-    private List<(string Path, string Name, IReadOnlyList<Tensor> Values)> WeightsGroups()
+    private protected List<(string Path, string Name, IReadOnlyList<Tensor> Values)> WeightsGroups()
     {
         var groups = WeightsLayout.Of(this)
             .Select(g => (g.Path, g.Name, (IReadOnlyList<Tensor>)g.Variables.Cast<Tensor>().ToList()))
@@ -170,7 +171,7 @@ public sealed partial class Sequential
 
         using var scope = torch.NewDisposeScope();
         using var reader = path.EndsWith(".keras", StringComparison.Ordinal)
-            ? WeightsReader.OpenArchive(path, KerasArchive.WeightsLimit(_layers.SelectMany(l => l.Weights)), $"the weights of model '{Name}'")
+            ? WeightsReader.OpenArchive(path, KerasArchive.WeightsLimit(UniqueLayers.SelectMany(l => l.Weights)), $"the weights of model '{Name}'")
             : WeightsReader.Open(path);
         // Keras 2's layout lists its layers in 'layer_names' (at the root of a weights file, in
         // 'model_weights' of a model file); Keras 3's has 'layers/<key>/vars' groups.
@@ -184,7 +185,7 @@ public sealed partial class Sequential
     }
 
     /// <summary>Reads and checks every layer variable and the optimizer state, then writes them all (or nothing on error).</summary>
-    private void ApplyWeights(WeightsReader reader)
+    private protected void ApplyWeights(WeightsReader reader)
     {
         var assignments = MatchStored(reader).Select(m => (m.Target, Value: reader.Read(m.Stored))).ToList();
         var optimizerState = ReadOptimizerState(reader);
@@ -209,7 +210,7 @@ public sealed partial class Sequential
     }
 
     /// <summary>Each layer variable with its stored dataset, counts and shapes checked; nothing is read.</summary>
-    private List<(Parameter Target, StoredVariable Stored)> MatchStored(WeightsReader reader)
+    private protected List<(Parameter Target, StoredVariable Stored)> MatchStored(WeightsReader reader)
     {
         var matches = new List<(Parameter Target, StoredVariable Stored)>();
         foreach (var group in WeightsLayout.Of(this))
@@ -232,13 +233,13 @@ public sealed partial class Sequential
     }
 
     /// <summary>The stored optimizer state, checked against this model's optimizer; null when there is none to restore.</summary>
-    private List<Tensor>? ReadOptimizerState(WeightsReader reader)
+    private protected List<Tensor>? ReadOptimizerState(WeightsReader reader)
     {
         if (_optimizer is null)
             return null;
         var stored = reader.Vars(WeightsLayout.OptimizerPath + "/vars") ?? [];
         if (!_optimizer.Built && stored.Count != _optimizer.Variables.Count)
-            _optimizer.Build(_layers.SelectMany(l => l.TrainableWeights).ToList());
+            _optimizer.Build(UniqueLayers.SelectMany(l => l.TrainableWeights).ToList());
         var current = _optimizer.Variables;
         if (stored.Count != current.Count)
         {
@@ -261,7 +262,7 @@ public sealed partial class Sequential
         return values;
     }
 
-    private void RequireBuiltWeights(string method)
+    private protected void RequireBuiltWeights(string method)
     {
         if (!Built)
             throw new InvalidOperationException(
@@ -269,7 +270,7 @@ public sealed partial class Sequential
     }
 
     /// <summary>Keras 3's warning for <c>model.save("x.h5")</c>.</summary>
-    private void WarnLegacyH5()
+    private protected void WarnLegacyH5()
     {
         const string message = "You are saving your model as an HDF5 file via `model.save()` or `keras.saving.save_model(model)`. " +
             "This file format is considered legacy. We recommend using instead the native Keras format, " +
@@ -280,5 +281,5 @@ public sealed partial class Sequential
             Console.Error.WriteLine("Warning: " + message);
     }
 
-    private static string Capitalized(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
+    private protected static string Capitalized(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 }

@@ -5,11 +5,11 @@ using static TorchSharp.torch;
 
 namespace SeqSharp;
 
-public sealed partial class Sequential
+public partial class Model
 {
     /// <summary>
     /// Loads a whole model (Keras <c>keras.models.load_model</c>): a Keras 3 <c>.keras</c> file
-    /// written by <see cref="Save"/> or by Keras 3, or a legacy full-model <c>.h5</c> file written by
+    /// written by <see cref="Model.Save"/> or by Keras 3, or a legacy full-model <c>.h5</c> file written by
     /// Keras 2 (or by Keras 3's <c>model.save("x.h5")</c>). The model comes back built, with its
     /// weights, and, when the file holds compile settings and <paramref name="compile"/> is true,
     /// compiled with them and with the optimizer's state (from <c>.keras</c> files).
@@ -35,7 +35,7 @@ public sealed partial class Sequential
     /// <param name="compile">
     /// Whether to compile the model with the file's settings (Keras's <c>compile=True</c>). With false
     /// the file's loss, metrics and optimizer are not read at all (nor the optimizer's state), so a
-    /// file whose loss is a custom function loads without it; call <see cref="Compile"/> yourself.
+    /// file whose loss is a custom function loads without it; call <see cref="Model.Compile"/> yourself.
     /// </param>
     /// <param name="customObjects">
     /// Objects the file names that are not SeqSharp's (Keras's <c>custom_objects</c>): name to a
@@ -69,7 +69,7 @@ public sealed partial class Sequential
     /// });
     /// </code>
     /// </example>
-    public static Sequential Load(string path, bool compile = true, IReadOnlyDictionary<string, object>? customObjects = null)
+    public static Model Load(string path, bool compile = true, IReadOnlyDictionary<string, object>? customObjects = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (customObjects is not null)
@@ -104,7 +104,7 @@ public sealed partial class Sequential
         }
     }
 
-    private static Sequential LoadKeras(string path, bool compile)
+    private static Model LoadKeras(string path, bool compile)
     {
         using var archive = KerasArchive.Open(path);
         var root = KerasJson.Parse(archive.Config, $"'{path}' ({KerasArchive.ConfigEntry})");
@@ -115,7 +115,7 @@ public sealed partial class Sequential
         WeightsReader reader;
         using (var declared = config.Declared(root))
         {
-            var weights = declared._layers.SelectMany(l => l.Weights).ToList();
+            var weights = declared.UniqueLayers.SelectMany(l => l.Weights).ToList();
             long limit = KerasArchive.WeightsLimit(weights);
             string why = $"the weights of the model config.json declares ({weights.Count} variables, {weights.Sum(w => w.numel() * w.element_size()):N0} bytes; with optimizer state and HDF5 structures at most {limit:N0} bytes)";
             reader = WeightsReader.Open(archive.ReadWeights(limit, why), $"{path} ({WeightsReader.ArchiveEntry})");
@@ -136,7 +136,7 @@ public sealed partial class Sequential
         }
     }
 
-    private static Sequential LoadLegacy(string path, bool compile)
+    private static Model LoadLegacy(string path, bool compile)
     {
         using var reader = WeightsReader.Open(path);
         var config = new KerasConfigReader(path, reader.StringAttribute("", "keras_version")?.SingleOrDefault());
@@ -156,9 +156,9 @@ public sealed partial class Sequential
     }
 
     /// <summary>Builds, compiles and fills a model; disposes it if any step fails.</summary>
-    private static Sequential Assemble(KerasConfigReader config, object? root, bool compile, object? compileConfig, string compileWhat, Action<Sequential> fill)
+    private protected static Model Assemble(KerasConfigReader config, object? root, bool compile, object? compileConfig, string compileWhat, Action<Model> fill)
     {
-        var model = config.Model(root);
+        var model = config.AnyModel(root);
         try
         {
             if (compile && compileConfig is not null)
@@ -186,7 +186,7 @@ public sealed partial class Sequential
     /// Keras's <c>load_weights</c> does, by position among the layers that have weights (the
     /// file's <c>layer_names</c> order). Everything is read and checked before anything is written.
     /// </summary>
-    private void ApplyLegacyWeights(WeightsReader reader, string root, bool byName)
+    private protected void ApplyLegacyWeights(WeightsReader reader, string root, bool byName)
     {
         var assignments = MatchLegacyWeights(reader, root, byName).Select(m => (m.Target, Value: reader.Read(m.Stored))).ToList();
         using (torch.no_grad())
@@ -197,11 +197,11 @@ public sealed partial class Sequential
     }
 
     /// <summary>Each layer weight with its stored dataset in Keras 2's layout (see <see cref="ApplyLegacyWeights"/>), shapes checked; nothing is read.</summary>
-    private List<(TorchSharp.Modules.Parameter Target, StoredVariable Stored)> MatchLegacyWeights(WeightsReader reader, string root, bool byName)
+    private protected List<(TorchSharp.Modules.Parameter Target, StoredVariable Stored)> MatchLegacyWeights(WeightsReader reader, string root, bool byName)
     {
         string Invalid(string message) => $"'{reader.Source}': {message}";
         string Group(string layer) => root.Length == 0 ? layer : root + "/" + layer;
-        var layers = _layers.Where(l => l.Weights.Count > 0).ToList();
+        var layers = UniqueLayers.Where(l => l.Weights.Count > 0).ToList();
         List<(Layer Layer, string Group, IReadOnlyList<string> Names)> pairs;
         if (byName)
         {

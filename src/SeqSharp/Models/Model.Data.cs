@@ -7,18 +7,21 @@ using static TorchSharp.torch;
 
 namespace SeqSharp;
 
-public sealed partial class Sequential
+public partial class Model
 {
     /// <summary>
     /// Checks x, y and sample weights against each other and the model (without building it) and
     /// returns them in the model's element type. Throws before anything changes.
     /// </summary>
-    private Dataset PrepareData(Tensor x, Tensor y, Tensor? sampleWeight, Loss loss, string xName, string yName)
+    private protected Dataset PrepareData(Tensor x, Tensor y, Tensor? sampleWeight, Loss loss, string xName, string yName)
     {
         ArgumentNullException.ThrowIfNull(x, xName);
         ArgumentNullException.ThrowIfNull(y, yName);
-        if (_layers.Count == 0)
-            throw new InvalidOperationException($"Model '{Name}' has no layers: call Add() first.");
+        RequireLayers();
+        if (_outputs.Count > 1)
+            throw new NotSupportedException(
+                $"Model '{Name}' has {_outputs.Count} outputs ({string.Join(", ", OutputNames)}). Training and evaluating a model with several outputs " +
+                "(a loss per output) is not supported yet; PredictMulti predicts them all. Train a model per output, or one output model that shares the layers.");
         if (x.dim() < 2)
             throw new ArgumentException($"Expected '{xName}' of rank >= 2 with the samples first. Received shape {ShapeText.Format(x.shape)}.", xName);
         long samples = x.shape[0];
@@ -32,8 +35,9 @@ public sealed partial class Sequential
         if (x.is_complex() || y.is_complex())
             throw new ArgumentException(
                 $"Expected real-valued '{xName}' and '{yName}'. Received: {xName}.dtype={x.dtype}, {yName}.dtype={y.dtype}.", x.is_complex() ? xName : yName);
-        var dtype = _layers[0].DType;
-        var xs = x.is_floating_point() ? x.to_type(dtype) : x.alias();
+        var dtype = InputDType;
+        // A multi-input model's packed inputs keep their own types, restored when unpacked.
+        var xs = x.is_floating_point() && _inputs.Count <= 1 ? x.to_type(dtype) : x.alias();
         RequireFinite(xs, xName);
         var ys = y.to_type(dtype);
         RequireFinite(ys, yName);
@@ -64,7 +68,7 @@ public sealed partial class Sequential
     /// Checks one batch from a data source and returns it in the model's element type, with class
     /// weights applied; the message of a bad batch names it and says what was expected.
     /// </summary>
-    private (Tensor X, Tensor Y, Tensor? SampleWeight) CheckBatch(Batch batch, int index, string what, Loss loss, IReadOnlyDictionary<int, double>? classWeight)
+    private protected (Tensor X, Tensor Y, Tensor? SampleWeight) CheckBatch(Batch batch, int index, string what, Loss loss, IReadOnlyDictionary<int, double>? classWeight)
     {
         string where = $"Batch {index} of the {what} data";
         string expected = InputShape is { } input
@@ -88,7 +92,7 @@ public sealed partial class Sequential
     }
 
     /// <summary>Accepts targets shaped like the output, or (as Keras does) without the output's trailing axis of 1; sparse losses take class indices.</summary>
-    private static Tensor MatchTargets(Tensor y, long[] output, Loss loss, string yName)
+    private protected static Tensor MatchTargets(Tensor y, long[] output, Loss loss, string yName)
     {
         if (y.shape.SequenceEqual(output))
             return y;
@@ -107,7 +111,7 @@ public sealed partial class Sequential
             yName);
     }
 
-    private static void RequireFinite(Tensor values, string name)
+    private protected static void RequireFinite(Tensor values, string name)
     {
         if (!values.is_floating_point())
             return;
@@ -120,7 +124,7 @@ public sealed partial class Sequential
     }
 
     /// <summary>Sample weights from a class-weight map: class = argmax of a one-hot target, else the target's value.</summary>
-    private static Dataset WithClassWeights(Dataset data, IReadOnlyDictionary<int, double> classWeight)
+    private protected static Dataset WithClassWeights(Dataset data, IReadOnlyDictionary<int, double> classWeight)
     {
         var y = data.Y;
         var classes = y.dim() >= 2 && y.shape[^1] > 1 ? y.argmax(-1) : (y.dim() >= 2 ? y.squeeze(-1) : y).round().to_type(ScalarType.Int64);
@@ -137,25 +141,5 @@ public sealed partial class Sequential
         if (data.SampleWeight is not null)
             weights = weights * data.SampleWeight;
         return new Dataset(data.X, data.Y, weights);
-    }
-
-    /// <summary>The output sample shape for an input sample shape, checking every layer without building any.</summary>
-    /// <param name="sampleShape">The input shape without the batch axis.</param>
-    /// <param name="batch">The batch size shown in error messages (-1 when unknown).</param>
-    internal long[] InferOutputShape(long[] sampleShape, long batch = -1)
-    {
-        var shape = sampleShape;
-        foreach (var layer in _layers)
-        {
-            layer.InputSpec.Check(layer.Name, [batch, .. shape]);
-            shape = layer.ComputeOutputShape(shape);
-        }
-        return shape;
-    }
-
-    private void BuildFor(Tensor x)
-    {
-        if (!Built)
-            Build(x.shape[1..]);
     }
 }
