@@ -44,7 +44,7 @@ public static partial class Attributions
     /// <exception cref="ArgumentException">The input or background does not fit, or the output selection is invalid.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A count or the width is out of range, or <paramref name="samples"/> is below the minimum.</exception>
     /// <exception cref="NotSupportedException">The model has a stateful layer.</exception>
-    public static LimeExplanation Lime(Sequential model, Tensor x, int segments = 5, int samples = 2000, double kernelWidth = 0.25, long? seed = null,
+    public static LimeExplanation Lime(Model model, Tensor x, int segments = 5, int samples = 2000, double kernelWidth = 0.25, long? seed = null,
         Tensor? background = null, bool perFeature = true, Func<Tensor, Tensor>? target = null, long[]? outputIndex = null)
     {
         ArgumentNullException.ThrowIfNull(x);

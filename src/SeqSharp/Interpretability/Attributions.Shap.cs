@@ -54,7 +54,7 @@ public static partial class Attributions
     /// double baseValue = Attributions.BaseValue(model, background);      // shap.sum(1) + baseValue == f(x)
     /// </code>
     /// </example>
-    public static Tensor KernelShap(Sequential model, Tensor x, Tensor background, Tensor? groups = null, int samples = 2048, long? seed = null,
+    public static Tensor KernelShap(Model model, Tensor x, Tensor background, Tensor? groups = null, int samples = 2048, long? seed = null,
         Func<Tensor, Tensor>? target = null, long[]? outputIndex = null)
     {
         ArgumentNullException.ThrowIfNull(background);
@@ -108,7 +108,7 @@ public static partial class Attributions
     /// <exception cref="ArgumentException">The input or background does not fit, or the output selection is invalid.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="samples"/> is not positive.</exception>
     /// <exception cref="NotSupportedException">The model has a stateful layer.</exception>
-    public static Tensor GradientShap(Sequential model, Tensor x, Tensor background, int samples = 200, long? seed = null,
+    public static Tensor GradientShap(Model model, Tensor x, Tensor background, int samples = 200, long? seed = null,
         Func<Tensor, Tensor>? target = null, long[]? outputIndex = null)
     {
         ArgumentNullException.ThrowIfNull(background);
@@ -159,7 +159,7 @@ public static partial class Attributions
     /// <returns>The mean output, computed in double precision from the model's outputs.</returns>
     /// <exception cref="ArgumentException">The background does not fit, or the output selection is invalid.</exception>
     /// <exception cref="NotSupportedException">The model has a stateful layer.</exception>
-    public static double BaseValue(Sequential model, Tensor background, Func<Tensor, Tensor>? target = null, long[]? outputIndex = null)
+    public static double BaseValue(Model model, Tensor background, Func<Tensor, Tensor>? target = null, long[]? outputIndex = null)
     {
         using var scope = torch.NewDisposeScope();
         var outputs = Run(model, background, target, outputIndex, (input, select) =>
@@ -206,7 +206,7 @@ public static partial class Attributions
     }
 
     /// <summary>Mean output over the background for each coalition mask, for one sample <paramref name="xi"/>; float64 (K).</summary>
-    private static Tensor CoalitionValues(Sequential model, Func<Tensor, Tensor> select, Tensor xi, Tensor references, Tensor masks)
+    private static Tensor CoalitionValues(Model model, Func<Tensor, Tensor> select, Tensor xi, Tensor references, Tensor masks)
     {
         long coalitions = masks.shape[0], n = references.shape[0];
         var shape = xi.shape;

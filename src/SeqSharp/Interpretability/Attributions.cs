@@ -50,7 +50,7 @@ public static partial class Attributions
     /// <returns><c>d output / d x</c>, shaped like <paramref name="x"/>, in the model's element type.</returns>
     /// <exception cref="ArgumentException">The input does not fit the model or is not floating point, the output selection is invalid, or the output has several values per sample and none was chosen.</exception>
     /// <exception cref="NotSupportedException">The model has a stateful layer.</exception>
-    public static Tensor Saliency(Sequential model, Tensor x, Func<Tensor, Tensor>? target = null, long[]? outputIndex = null) =>
+    public static Tensor Saliency(Model model, Tensor x, Func<Tensor, Tensor>? target = null, long[]? outputIndex = null) =>
         Run(model, x, target, outputIndex, (input, select) => Gradient(model, input, select));
 
     /// <summary>
@@ -59,7 +59,7 @@ public static partial class Attributions
     /// </summary>
     /// <inheritdoc cref="Saliency"/>
     /// <returns><c>x ⊙ d output / d x</c>, shaped like <paramref name="x"/>.</returns>
-    public static Tensor GradientTimesInput(Sequential model, Tensor x, Func<Tensor, Tensor>? target = null, long[]? outputIndex = null) =>
+    public static Tensor GradientTimesInput(Model model, Tensor x, Func<Tensor, Tensor>? target = null, long[]? outputIndex = null) =>
         Run(model, x, target, outputIndex, (input, select) => Gradient(model, input, select) * input);
 
     /// <summary>
@@ -82,7 +82,7 @@ public static partial class Attributions
     /// <exception cref="ArgumentException">The input or baseline does not fit, or the output selection is invalid.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is not positive.</exception>
     /// <exception cref="NotSupportedException">The model has a stateful layer.</exception>
-    public static Tensor IntegratedGradients(Sequential model, Tensor x, Tensor? baseline = null, int steps = 50,
+    public static Tensor IntegratedGradients(Model model, Tensor x, Tensor? baseline = null, int steps = 50,
         Func<Tensor, Tensor>? target = null, long[]? outputIndex = null)
     {
         if (steps <= 0)
@@ -124,7 +124,7 @@ public static partial class Attributions
     /// <exception cref="ArgumentException">The input or baseline does not fit, or the output selection is invalid.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="window"/> is outside [1, timesteps].</exception>
     /// <exception cref="NotSupportedException">The model has a stateful layer.</exception>
-    public static Tensor Occlusion(Sequential model, Tensor x, int window = 1, Tensor? baseline = null,
+    public static Tensor Occlusion(Model model, Tensor x, int window = 1, Tensor? baseline = null,
         Func<Tensor, Tensor>? target = null, long[]? outputIndex = null)
     {
         ArgumentNullException.ThrowIfNull(x);
@@ -175,7 +175,7 @@ public static partial class Attributions
     /// <exception cref="ArgumentException">The input does not fit, has fewer than 2 samples, or the targets do not match.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="repeats"/> is not positive.</exception>
     /// <exception cref="NotSupportedException">The model has a stateful layer.</exception>
-    public static Tensor PermutationImportance(Sequential model, Tensor x, Tensor y, Loss? loss = null, int repeats = 5, long? seed = null)
+    public static Tensor PermutationImportance(Model model, Tensor x, Tensor y, Loss? loss = null, int repeats = 5, long? seed = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(x);
@@ -220,7 +220,7 @@ public static partial class Attributions
     }
 
     /// <summary>Checks, then runs <paramref name="body"/> on the cast input in inference mode and a dispose scope.</summary>
-    private static Tensor Run(Sequential model, Tensor x, Func<Tensor, Tensor>? target, long[]? outputIndex, Func<Tensor, Func<Tensor, Tensor>, Tensor> body)
+    private static Tensor Run(Model model, Tensor x, Func<Tensor, Tensor>? target, long[]? outputIndex, Func<Tensor, Func<Tensor, Tensor>, Tensor> body)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(x);
@@ -237,7 +237,7 @@ public static partial class Attributions
     }
 
     /// <summary>The gradient of the selected outputs' sum with respect to <paramref name="x"/> (each sample's own, as samples are independent).</summary>
-    private static Tensor Gradient(Sequential model, Tensor x, Func<Tensor, Tensor> select)
+    private static Tensor Gradient(Model model, Tensor x, Func<Tensor, Tensor> select)
     {
         using var _ = torch.enable_grad();
         var input = x.detach().requires_grad_(true);
@@ -250,7 +250,7 @@ public static partial class Attributions
     }
 
     /// <summary>The selected output, one value per sample.</summary>
-    private static Tensor Evaluate(Sequential model, Tensor x, Func<Tensor, Tensor> select)
+    private static Tensor Evaluate(Model model, Tensor x, Func<Tensor, Tensor> select)
     {
         var values = select(model.Call(x));
         if (values is null || !values.shape.SequenceEqual([x.shape[0]]))

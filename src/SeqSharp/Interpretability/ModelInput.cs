@@ -10,10 +10,14 @@ internal static class ModelInput
     /// Checks that <paramref name="x"/> has samples and fits every layer (messages name the layer, the
     /// expected and the received shape), builds the model if needed, and returns the output sample shape.
     /// </summary>
-    public static long[] Check(Sequential model, Tensor x, string argument)
+    public static long[] Check(Model model, Tensor x, string argument)
     {
         if (model.Layers.Count == 0)
             throw new InvalidOperationException($"Model '{model.Name}' has no layers: call Add() first.");
+        if (model.Inputs.Count > 1 || model.Outputs.Count > 1)
+            throw new NotSupportedException(
+                $"Model '{model.Name}' has {model.Inputs.Count} inputs and {model.Outputs.Count} outputs; attributions explain models with one input and one output. " +
+                "Build a sub-model from one input to one output (new Model(input, output)) and explain that.");
         if (x.dim() < 2 || x.shape[0] == 0)
             throw new ArgumentException(
                 $"Expected '{argument}' of rank >= 2 with at least one sample, batch axis first, e.g. (batch, timesteps, features). Received shape {ShapeText.Format(x.shape)}.",
@@ -27,13 +31,13 @@ internal static class ModelInput
         {
             throw new ArgumentException($"'{argument}' does not fit model '{model.Name}': {e.Message}", argument, e);
         }
-        if (!model.Built)
-            model.Build(x.shape[1..]);
+        if (!model.Built && model is Sequential sequential)
+            sequential.Build(x.shape[1..]);
         return output;
     }
 
     /// <summary>The input in the model's element type: floating-point inputs are cast to the first layer's dtype; a new tensor either way.</summary>
-    public static Tensor Cast(Sequential model, Tensor x, string argument)
+    public static Tensor Cast(Model model, Tensor x, string argument)
     {
         if (!x.is_floating_point())
             throw new ArgumentException(
@@ -44,7 +48,7 @@ internal static class ModelInput
     }
 
     /// <summary>Refuses models with stateful recurrent layers, whose carried states every call would change.</summary>
-    public static void ThrowIfStateful(Sequential model)
+    public static void ThrowIfStateful(Model model)
     {
         var stateful = model.Layers.FirstOrDefault(IsStateful);
         if (stateful is not null)

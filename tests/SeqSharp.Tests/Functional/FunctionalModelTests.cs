@@ -246,4 +246,24 @@ public sealed class FunctionalModelTests
         foreach (var (a, b) in before.Zip(model.GetWeights()))
             TensorAssert.Close(a, b, atol: 0, what: "weights after refused calls");
     }
+
+    [Fact]
+    public void Attributions_OnAFunctionalModel_AreThoseOfTheEquivalentSequential()
+    {
+        torch.manual_seed(15);
+        var inputs = new Input(shape: [6, 2]);
+        var model = new Model(inputs, new Dense(1).Apply(new LSTM(4).Apply(inputs)));
+        var sequential = new Sequential([new LSTM(4, inputShape: [6, 2]), new Dense(1)]);
+        sequential.SetWeights(model.GetWeights());
+        var x = randn(3, 6, 2);
+        TensorAssert.Close(SeqSharp.Interpretability.Attributions.Saliency(sequential, x),
+            SeqSharp.Interpretability.Attributions.Saliency(model, x), atol: 1e-6, what: "saliency");
+        TensorAssert.Close(SeqSharp.Interpretability.Attributions.IntegratedGradients(sequential, x, steps: 10),
+            SeqSharp.Interpretability.Attributions.IntegratedGradients(model, x, steps: 10), atol: 1e-6, what: "integrated gradients");
+
+        var a = new Input(shape: [3]);
+        var b = new Input(shape: [3]);
+        var two = new Model([a, b], new Dense(1).Apply(new SeqSharp.Layers.Add().Apply([a, b])));
+        Assert.Throws<NotSupportedException>(() => SeqSharp.Interpretability.Attributions.Saliency(two, randn(2, 3)));
+    }
 }
