@@ -21,7 +21,7 @@ public class NpyDatasetTests(ITestOutputHelper output)
 
     // The large file: (Rows, Steps, Features) float32 = 4.29 GB, and targets (Rows,).
     private const long Rows = 262_144, Steps = 64, Features = 64;
-    private const int BigBatch = 2048, TrainedBatches = 24;
+    private const int BigBatch = 2048, TrainedBatches = 16;
 
     private static (Tensor X, Tensor Y) Arrays(int rows = 10)
     {
@@ -97,7 +97,7 @@ public class NpyDatasetTests(ITestOutputHelper output)
 
     /// <summary>
     /// A 4.3 GB float32 file (created sparse, so it takes no disk and no time to write) trains in a
-    /// child process on 24 of its 128 batches of 2,048 rows, in a random order over the whole file;
+    /// child process on 16 of its 128 batches of 2,048 rows, in a random order over the whole file;
     /// the child's peak resident memory may grow by less than 500 MB over its baseline after a
     /// warm-up step (loading the file would grow it by 4.3 GB). Markers in the first and last rows check that the last
     /// batch really comes from the end of the file.
@@ -147,7 +147,7 @@ public class NpyDatasetTests(ITestOutputHelper output)
         var sample = new LambdaCallback(onTrainBatchEnd: (_, _) => sampledPeak = Math.Max(sampledPeak, StatusBytes("VmRSS:")));
         var clock = Stopwatch.StartNew();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-        // 24 batches in a random order of all 128: rows from all over the file, 0.8 GB of it read,
+        // 16 batches in a random order of all 128: rows from all over the file, 0.5 GB of it read,
         // which keeps the test well under a minute on a loaded 2-core machine.
         model.Fit(data, epochs: 1, stepsPerEpoch: TrainedBatches, verbose: 0, workers: 1, maxQueueSize: 2, callbacks: [sample]);
         long peak = Math.Max(sampledPeak, StatusBytes("VmHWM:"));
