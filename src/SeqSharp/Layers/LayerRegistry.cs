@@ -40,6 +40,7 @@ internal static class LayerRegistry
         ["Dot"] = Dot.FromConfig,
         ["Attention"] = Attention.FromConfig,
         ["AdditiveAttention"] = AdditiveAttention.FromConfig,
+        ["MultiHeadAttention"] = MultiHeadAttention.FromConfig,
     };
 
     /// <summary>The class names, sorted.</summary>

@@ -136,6 +136,15 @@ public abstract class MultiInputLayer : Layer
         var boolMasks = (masks ?? new Tensor?[inputs.Count]).Select(m => m is null || m.dtype == ScalarType.Bool ? m : m.ne(0)).ToList();
         var args = callArgs ?? NoArgs;
         var outputs = ForwardMulti(cast, boolMasks, args);
+        if (ActivityRegularizer is { } activity && Regularizers.ActivityPenalties.Collecting)
+        {
+            // As Keras: a penalty for every output (attention scores too), divided by the batch size.
+            foreach (var output in outputs)
+            {
+                var penalty = activity.Compute(output);
+                Regularizers.ActivityPenalties.Add(output.dim() > 0 && output.shape[0] > 0 ? penalty / output.shape[0] : penalty);
+            }
+        }
         return (outputs, ComputeMask(inputs, boolMasks, args));
     }
 

@@ -57,6 +57,8 @@ public class LayerConfigTests
         { "Dot", () => new Dot([1, -1], normalize: true) },
         { "Attention", () => new SeqSharp.Layers.Attention(useScale: true, scoreMode: "concat", dropout: 0.2, seed: 7) },
         { "AdditiveAttention", () => new AdditiveAttention(useScale: false, dropout: 0.1, name: "bahdanau") },
+        { "MultiHeadAttention", () => new MultiHeadAttention(4, 8, valueDim: 6, dropout: 0.1, useBias: false, outputShape: [3, 2], attentionAxes: [1],
+            kernelInitializer: "he_uniform", biasInitializer: new Constant(0.5), seed: 9, dtype: ScalarType.Float64) },
         { "BatchNormalization", () => new BatchNormalization(axis: -2, momentum: 0.9, epsilon: 1e-4, scale: false, movingVarianceInitializer: new Constant(2)) },
     };
 

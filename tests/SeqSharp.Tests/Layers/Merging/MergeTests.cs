@@ -143,6 +143,18 @@ public class MergeTests
         Assert.Contains("'use_causal_mask'", args.Message);
     }
 
+    [Fact]
+    public void Call_ActivityRegularizer_AddsAPenaltyPerOutputDividedByTheBatchAsKeras()
+    {
+        var a = tensor(new double[,] { { 1, -2 }, { 3, 0.5 } });
+        var b = tensor(new double[,] { { -4, 1 }, { 1, 1 } });
+        var layer = new Add(dtype: ScalarType.Float64) { ActivityRegularizer = new SeqSharp.Regularizers.L1(0.5) };
+        using var penalties = SeqSharp.Regularizers.ActivityPenalties.Begin();
+        layer.Call([a, b]);
+        // 0.5 · (|−3| + |−1| + |4| + |1.5|) / 2 samples
+        Assert.Equal(0.5 * 9.5 / 2, Assert.Single(penalties.Penalties).item<double>(), 12);
+    }
+
     [Theory]
     [InlineData("Add")]
     [InlineData("Subtract")]
