@@ -6,10 +6,19 @@ and computes the model's inference output in float64 from the layers' equations:
 
   keras_reference.py MODEL [--input INPUT.json] [--batch 3] [--steps 20] [--seed 0] [--out OUT.json]
 
-MODEL is a legacy full-model .h5 (Keras 2 `save_model_to_hdf5`, Keras 3 `legacy_h5_format`,
+MODEL is a Sequential or Functional model in a legacy full-model .h5 (Keras 2 `save_model_to_hdf5`, Keras 3 `legacy_h5_format`,
 or SeqSharp's `Save("m.h5")`) or a Keras 3 .keras archive. Without --input, a fixed input is
 drawn: uniform in [0, 1) for float inputs, integers in [0, input_dim) for an Embedding. The
 output JSON holds the input, the output and what the file said (Keras version, layers).
+
+Functional models (Keras 2 "Model" and Keras 3 "Functional") are computed by following each layer's
+inbound nodes from the model's input layers: Keras 2 lists a node's inputs as [layer, node, tensor,
+kwargs] (an RNN's initial states are its extra inputs), Keras 3 as {"args": [...], "kwargs":
+{"initial_state": [...]}} with "__keras_tensor__" entries whose keras_history is [layer, node,
+tensor]. RNNs with return_state give [output, h] or [output, h, c]. Their JSON holds "inputs" and
+"outputs" lists (with "input_shapes", "output_shapes", "input_names", "output_names"), in the order of
+the model's input_layers and output_layers; inputs are drawn one after another from the one seeded
+generator.
 
 Formulas follow the Keras version that wrote the file: `hard_sigmoid` is clip(0.2x + 0.5, 0, 1)
 in Keras 1/2 and relu6(x + 3) / 6 = clip(x/6 + 0.5, 0, 1) in Keras 3.
@@ -75,12 +84,15 @@ class Model:
             self.weights = self._legacy_weights(h5["model_weights"] if "model_weights" in h5 else h5)
         self.keras2 = self.keras_version.split(".")[0] in ("1", "2")
 
-    @staticmethod
-    def _layer_list(config):
+    def _layer_list(self, config):
+        self.graph = None
         if isinstance(config, list):       # Keras 2.0-2.2: the layer list itself
             return config
+        if config["class_name"] in ("Functional", "Model"):
+            self.graph = config["config"]
+            return config["config"]["layers"]
         if config["class_name"] != "Sequential":
-            raise SystemExit(f"only Sequential models: found {config['class_name']}")
+            raise SystemExit(f"only Sequential and Functional models: found {config['class_name']}")
         inner = config["config"]
         return inner if isinstance(inner, list) else inner["layers"]
 
@@ -157,7 +169,8 @@ def pick(weights, *keys):
     return out
 
 
-def run_rnn(cfg, weights, x, keras2, cls):
+def run_rnn(cfg, weights, x, keras2, cls, initial=None, states=False):
+    """The RNN's output; with states=True, [output, h] or [output, h, c] (LSTM) as return_state gives."""
     units = cfg["units"]
     act = lambda v: activation(cfg.get("activation", "tanh"), v, keras2)
     rec = lambda v: activation(cfg.get("recurrent_activation", "hard_sigmoid" if keras2 else "sigmoid"), v, keras2)
@@ -171,6 +184,10 @@ def run_rnn(cfg, weights, x, keras2, cls):
     order = range(steps - 1, -1, -1) if cfg.get("go_backwards") else range(steps)
     h = np.zeros((batch, units))
     c = np.zeros((batch, units))
+    if initial:                            # Keras's initial_state: [h] or [h, c]
+        h = np.array(initial[0], dtype=np.float64)
+        if cls == "LSTM":
+            c = np.array(initial[1], dtype=np.float64)
     outputs = []
     for t in order:
         xt = x[:, t, :]
@@ -202,7 +219,10 @@ def run_rnn(cfg, weights, x, keras2, cls):
                 hh = act(xz[:, 2 * u:] + (r * h) @ recurrent[:, 2 * u:])
             h = z * h + (1 - z) * hh
         outputs.append(h)
-    return np.stack(outputs, axis=1) if cfg.get("return_sequences") else h
+    y = np.stack(outputs, axis=1) if cfg.get("return_sequences") else h
+    if states:
+        return [y, h, c] if cls == "LSTM" else [y, h]
+    return y
 
 
 def conv1d(cfg, weights, x, keras2):
@@ -294,6 +314,88 @@ def run_layer(layer, weights, x, keras2):
     raise SystemExit(f"layer {cls} not implemented in the reference")
 
 
+MERGES = {
+    "Add": lambda xs: sum(xs[1:], xs[0]),
+    "Subtract": lambda xs: xs[0] - xs[1],
+    "Multiply": lambda xs: np.prod(np.stack(xs), axis=0),
+    "Average": lambda xs: np.mean(np.stack(xs), axis=0),
+    "Maximum": lambda xs: np.max(np.stack(xs), axis=0),
+    "Minimum": lambda xs: np.min(np.stack(xs), axis=0),
+}
+
+
+def run_node(layer, weights, inputs, initial, keras2):
+    """One call of a layer in a functional graph: its output tensors as a list."""
+    cls, cfg = layer["class_name"], layer["config"]
+    if cls in ("SimpleRNN", "LSTM", "GRU"):
+        if cfg.get("return_state"):
+            return run_rnn(cfg, weights, inputs[0], keras2, cls, initial, states=True)
+        return [run_rnn(cfg, weights, inputs[0], keras2, cls, initial)]
+    if initial:
+        raise SystemExit(f"initial_state on {cls} not implemented in the reference")
+    if cls in MERGES:
+        return [MERGES[cls](inputs)]
+    if cls == "Concatenate":
+        return [np.concatenate(inputs, axis=cfg.get("axis", -1))]
+    if len(inputs) != 1:
+        raise SystemExit(f"layer {cls} with {len(inputs)} inputs not implemented in the reference")
+    return [run_layer(layer, weights, inputs[0], keras2)]
+
+
+def node_inputs(node):
+    """A node's input references [(layer, node, tensor)] and its initial-state references."""
+    if isinstance(node, dict):             # Keras 3: {"args": [...], "kwargs": {...}}
+        def refs(value):
+            if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+                return [tuple(value["config"]["keras_history"])]
+            if isinstance(value, (list, tuple)):
+                return [r for v in value for r in refs(v)]
+            return []
+        kwargs = node.get("kwargs", {})
+        return refs(node.get("args", [])), refs(kwargs.get("initial_state", []))
+    entries = [(e[0], e[1], e[2]) for e in node]      # Keras 2: [layer, node, tensor, kwargs] each
+    states = []
+    for e in node:                        # older Keras 2 kept initial_state in the first entry's kwargs
+        if len(e) > 3 and isinstance(e[3], dict) and "initial_state" in e[3]:
+            states += [tuple(s[:3]) for s in e[3]["initial_state"]]
+    return entries, states
+
+
+def predict_graph(model, xs):
+    """Follows the inbound nodes from the input layers; xs in the order of input_layers."""
+    graph = model.graph
+    values = {}                           # (layer, node, tensor) -> array
+    for (name, node, tensor), x in zip(graph["input_layers"], xs):
+        values[(name, node, tensor)] = x
+    pending = [(l, i, n) for l in model.layers if l["class_name"] != "InputLayer"
+               for i, n in enumerate(l.get("inbound_nodes", []))]
+    while pending:
+        waiting = []
+        for layer, index, node in pending:
+            refs, state_refs = node_inputs(node)
+            rnn = layer["class_name"] in ("SimpleRNN", "LSTM", "GRU")
+            if rnn and not state_refs and len(refs) > 1:   # Keras 2: states are the extra inputs
+                refs, state_refs = refs[:1], refs[1:]
+            if not all(tuple(r) in values for r in refs + state_refs):
+                waiting.append((layer, index, node))
+                continue
+            name = layer["config"]["name"]
+            outs = run_node(layer, model.weights.get(name, []), [values[tuple(r)] for r in refs],
+                            [values[tuple(r)] for r in state_refs], model.keras2)
+            for t, y in enumerate(outs):
+                values[(layer.get("name", name), index, t)] = y
+                values[(name, index, t)] = y
+        if len(waiting) == len(pending):
+            raise SystemExit("the graph has nodes whose inputs are never computed")
+        pending = waiting
+    return [values[tuple(r)] for r in graph["output_layers"]]
+
+
+def graph_refs(value):
+    """input_layers / output_layers: [[name, node, tensor], ...] or a single [name, node, tensor]."""
+    return [value] if value and isinstance(value[0], str) else value
+
+
 def input_spec(model, batch, steps):
     first = model.layers[0]["config"]
     shape = first.get("batch_shape") or first.get("batch_input_shape")
@@ -323,6 +425,8 @@ def main():
     args = parser.parse_args()
 
     model = Model(args.model)
+    if model.graph is not None:
+        return main_functional(model, args)
     if args.input:
         x = np.array(json.load(open(args.input))["input"], dtype=np.float64)
     else:
@@ -341,9 +445,48 @@ def main():
         "output_shape": list(y.shape),
         "output": y.tolist(),
     }
+    write(result, args.out)
+
+
+def main_functional(model, args):
+    graph = model.graph
+    graph["input_layers"] = graph_refs(graph["input_layers"])
+    graph["output_layers"] = graph_refs(graph["output_layers"])
+    by_name = {l["config"]["name"]: l for l in model.layers}
+    if args.input:
+        xs = [np.array(x, dtype=np.float64) for x in json.load(open(args.input))["inputs"]]
+    else:
+        rng = np.random.default_rng(args.seed)
+        xs = []
+        for name, _, _ in graph["input_layers"]:
+            cfg = by_name[name]["config"]
+            shape = cfg.get("batch_shape") or cfg.get("batch_input_shape")
+            shape = [args.batch] + [args.steps if d is None else d for d in shape[1:]]
+            xs.append(rng.random(shape))
+    ys = predict_graph(model, xs)
+    def describe(layer):
+        inner = layer["config"].get("layer")
+        return layer["class_name"] + (f"({inner['class_name']})" if inner else "")
+    result = {
+        "model": args.model.split("/")[-1],
+        "keras_version": model.keras_version,
+        "class_name": "Functional",
+        "layers": [describe(l) for l in model.layers],
+        "hard_sigmoid": "clip(0.2x+0.5,0,1)" if model.keras2 else "relu6(x+3)/6",
+        "input_names": [r[0] for r in graph["input_layers"]],
+        "input_shapes": [list(x.shape) for x in xs],
+        "inputs": [x.tolist() for x in xs],
+        "output_names": [f"{r[0]}[{r[1]}][{r[2]}]" for r in graph["output_layers"]],
+        "output_shapes": [list(y.shape) for y in ys],
+        "outputs": [y.tolist() for y in ys],
+    }
+    write(result, args.out)
+
+
+def write(result, out):
     text_out = json.dumps(result)
-    if args.out:
-        with open(args.out, "w") as f:
+    if out:
+        with open(out, "w") as f:
             f.write(text_out + "\n")
     else:
         print(text_out)

@@ -189,6 +189,8 @@ internal sealed partial class KerasConfigReader
             {
                 MultiInputLayer multi => multi.Apply(main, call.Args),
                 Rnn rnn when states.Count > 0 => rnn.Apply(main.Single(), states),
+                // Keras 2 (RNN.__call__) lists an RNN's initial states as the node's extra inputs: [x, h(, c)].
+                Rnn rnn when main.Count > 1 => rnn.Apply(main[0], main.Skip(1).ToList()),
                 _ when main.Count == 1 => layer.Apply(main[0]),
                 _ => throw new ArgumentException($"it takes one input; the file gives {main.Count}."),
             };

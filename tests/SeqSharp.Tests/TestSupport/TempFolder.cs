@@ -3,9 +3,18 @@ namespace SeqSharp.Tests.TestSupport;
 /// <summary>A fresh folder under the system's temporary folder, deleted on dispose.</summary>
 internal sealed class TempFolder : IDisposable
 {
-    public TempFolder() => Directory.CreateDirectory(Path);
+    public TempFolder() : this(System.IO.Path.GetTempPath())
+    {
+    }
 
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "seqsharp-tests-" + Guid.NewGuid().ToString("N"));
+    /// <summary>A fresh folder under <paramref name="parent"/> (e.g. <c>/dev/shm</c>), deleted on dispose.</summary>
+    public TempFolder(string parent)
+    {
+        Path = System.IO.Path.Combine(parent, "seqsharp-tests-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
