@@ -25,6 +25,12 @@ internal sealed class BenchmarkRun(BenchOptions options)
         double rooflineStart = Workloads.MatmulRate();
         Console.WriteLine($"Roofline: float32 2048x2048x2048 matrix product {rooflineStart:F1} GFLOP/s (start of run)");
         Console.WriteLine();
+        if (options.Paths)
+        {
+            RunPaths(rounds);
+            Finish(rooflineStart);
+            return;
+        }
 
         foreach (var shape in options.Configs.Select(Shape.Get))
         {
@@ -100,15 +106,73 @@ internal sealed class BenchmarkRun(BenchOptions options)
                 $"Flat memory: Fit on S for {steps} steps, resident memory {string.Join(", ", samples.Select(s => $"{s.Step}: {s.MiB:F0} MiB"))}; growth from step {afterWarmup.Step} to {last.Step}: {last.MiB - afterWarmup.MiB:F1} MiB"));
         }
 
+        Finish(rooflineStart);
+    }
+
+    private void Finish(double rooflineStart)
+    {
         double rooflineEnd = Workloads.MatmulRate();
         double roofline = Math.Max(rooflineStart, rooflineEnd);
         Console.WriteLine($"Roofline: float32 2048x2048x2048 matrix product {rooflineEnd:F1} GFLOP/s (end of run)");
-        _notes.InsertRange(0, _rates.Select(r => string.Create(invariant,
+        _notes.InsertRange(0, _rates.Select(r => string.Create(CultureInfo.InvariantCulture,
             $"{r.Shape} {r.Cell}: training-step matrix products {r.Flops / 1e9:F2} GFLOP; ours {r.Flops / r.Ours / 1e9:F1} GFLOP/s ({100 * r.Flops / r.Ours / 1e9 / roofline:F0}% of roofline), native {r.Flops / r.Baseline / 1e9:F1} GFLOP/s ({100 * r.Flops / r.Baseline / 1e9 / roofline:F0}%)")));
         Console.WriteLine();
         foreach (var note in _notes)
             Console.WriteLine(note);
         WriteReport(rooflineStart, rooflineEnd);
+    }
+
+    /// <summary>
+    /// The masked and recurrent-dropout paths (<c>--paths</c>): each against the plain fused call of
+    /// the same layer (target: at most 1.3x), against the op-by-op loop they used to take, and the
+    /// masked call against LibTorch's <c>pack_padded_sequence</c> path; all checked first.
+    /// </summary>
+    private void RunPaths(int rounds)
+    {
+        var invariant = CultureInfo.InvariantCulture;
+        foreach (var shape in options.Configs.Select(Shape.Get))
+        {
+            foreach (var cell in options.Cells)
+            {
+                manual_seed(1);
+                var ours = Models.Ours(cell, shape);
+                var (mask, lengths) = PathWorkloads.HalfPadded(shape);
+                string check = PathWorkloads.Check(cell, ours, shape, mask, lengths);
+                Console.WriteLine($"check {shape.Name} {cell} paths: {check}");
+                double padded = 1 - lengths.Sum() / (double)(shape.Batch * shape.Steps);
+                _notes.Add(string.Create(invariant,
+                    $"{shape.Name} {cell} paths: {check}. Mask: the first half of the samples full length, the others {lengths.Skip(shape.Batch / 2).Min()}-{lengths.Skip(shape.Batch / 2).Max()} steps, padded at the end ({100 * padded:F0}% of all steps padded)."));
+                string nativeLabel = check.Contains("WRONG", StringComparison.Ordinal) ? "native packed, WRONG" : "native packed";
+
+                var plainTrain = PathWorkloads.TrainStep(ours, shape, null);
+                var maskedTrain = PathWorkloads.TrainStep(ours, shape, mask);
+                var plainInfer = PathWorkloads.Infer(ours, shape, null);
+                var maskedInfer = PathWorkloads.Infer(ours, shape, mask);
+                Compare("masked train step", shape, cell, maskedTrain, plainTrain, rounds, 1.3, "plain fused step of the same layer");
+                Compare("masked inference", shape, cell, maskedInfer, plainInfer, rounds, 1.3, "plain fused inference of the same layer");
+                Compare("masked train step", shape, cell, maskedTrain, PathWorkloads.NativePacked(cell, ours, shape, lengths, training: true), rounds, null,
+                    $"{nativeLabel} (pack_padded_sequence) training step");
+                Compare("masked inference", shape, cell, maskedInfer, PathWorkloads.NativePacked(cell, ours, shape, lengths, training: false), rounds, null,
+                    $"{nativeLabel} (pack_padded_sequence) no_grad forward");
+                var opByOp = PathWorkloads.WithRecurrentDropout(cell, shape, ours, 0);
+                opByOp.Implementation = SeqSharp.Layers.RecurrentImplementation.OpByOp;
+                Compare("masked train step", shape, cell, maskedTrain, PathWorkloads.TrainStep(opByOp, shape, mask), rounds, null, "op-by-op masked step (the previous path)");
+
+                var dropout = PathWorkloads.WithRecurrentDropout(cell, shape, ours, 0.2);
+                var dropoutTrain = PathWorkloads.TrainStep(dropout, shape, null);
+                Compare("recurrent dropout 0.2 train step", shape, cell, dropoutTrain, plainTrain, rounds, 1.3, "plain fused step of the same layer");
+                var dropoutOpByOp = PathWorkloads.WithRecurrentDropout(cell, shape, ours, 0.2);
+                dropoutOpByOp.Implementation = SeqSharp.Layers.RecurrentImplementation.OpByOp;
+                Compare("recurrent dropout 0.2 train step", shape, cell, dropoutTrain, PathWorkloads.TrainStep(dropoutOpByOp, shape, null), rounds, null,
+                    "op-by-op recurrent dropout step (the previous path)");
+            }
+        }
+    }
+
+    private void Compare(string measurement, Shape shape, string cell, Action ours, Action baseline, int rounds, double? target, string baselineName)
+    {
+        var result = Timing.Compare(ours, baseline, rounds);
+        Add(new Row(measurement, shape.Name, cell, result.Ours * 1e3, result.Baseline * 1e3, result.Ratio, target, "ms", baselineName));
     }
 
     private static double? TrainTarget(string shape) => shape switch

@@ -10,6 +10,7 @@ internal sealed record Shape(string Name, int Batch, int Steps, int Features, in
         new("L", 64, 100, 256, 256),
         new("long", 16, 1000, 8, 64),
         new("b1", 1, 100, 8, 64),       // batch-1 latency
+        new("P", 64, 100, 16, 64),      // the masked / dropout paths of issue 15
     ];
 
     public static Shape Get(string name) => All.FirstOrDefault(s => s.Name == name)

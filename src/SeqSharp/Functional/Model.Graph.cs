@@ -179,8 +179,14 @@ public partial class Model
 
     private long[] GraphInferOutputShape(long[] sampleShape, long batch)
     {
+        var shapes = GraphOutputShapes(_inputs.Count == 1 ? [sampleShape] : CurrentInputShapes());
+        return shapes.Count == 1 ? shapes[0] : [shapes.Sum(s => s.Aggregate(1L, (a, d) => a * d))];
+    }
+
+    /// <summary>Every output's sample shape for the inputs' sample shapes, checking every call without building.</summary>
+    internal IReadOnlyList<long[]> GraphOutputShapes(IReadOnlyList<long[]> inputShapes)
+    {
         var shapes = new Dictionary<KerasTensor, long[]>(ReferenceEqualityComparer.Instance);
-        var inputShapes = _inputs.Count == 1 ? [sampleShape] : CurrentInputShapes();
         for (int i = 0; i < _inputs.Count; i++)
             shapes[_inputs[i]] = inputShapes[i];
         foreach (var node in _nodes)
@@ -189,7 +195,7 @@ public partial class Model
             for (int k = 0; k < node.Outputs.Count; k++)
                 shapes[node.Outputs[k]] = outputs[k];
         }
-        return _outputs.Count == 1 ? shapes[_outputs[0]] : [_outputs.Sum(o => shapes[o].Aggregate(1L, (a, d) => a * d))];
+        return _outputs.Select(o => shapes[o]).ToList();
     }
 
     /// <summary>Keras's "Connected to": each input of each call of the layer as <c>layer[node][tensor]</c>.</summary>

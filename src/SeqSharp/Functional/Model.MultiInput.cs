@@ -89,14 +89,15 @@ public partial class Model
     }
 
     /// <summary>Restores this thread's packing layouts when a multi-input call ends, so that no later call unpacks with them.</summary>
-    private LayoutScope KeepLayout() => new(this, _inputLayout.Value, _outputLayout.Value);
+    private LayoutScope KeepLayout() => new(this, _inputLayout.Value, _outputLayout.Value, _targetLayout.Value);
 
-    private readonly struct LayoutScope(Model model, PackLayout? input, PackLayout? output) : IDisposable
+    private readonly struct LayoutScope(Model model, PackLayout? input, PackLayout? output, PackLayout? target) : IDisposable
     {
         public void Dispose()
         {
             model._inputLayout.Value = input;
             model._outputLayout.Value = output;
+            model._targetLayout.Value = target;
         }
     }
 

@@ -18,10 +18,10 @@ public partial class Model
         ArgumentNullException.ThrowIfNull(x, xName);
         ArgumentNullException.ThrowIfNull(y, yName);
         RequireLayers();
-        if (_outputs.Count > 1)
-            throw new NotSupportedException(
-                $"Model '{Name}' has {_outputs.Count} outputs ({string.Join(", ", OutputNames)}). Training and evaluating a model with several outputs " +
-                "(a loss per output) is not supported yet; PredictMulti predicts them all. Train a model per output, or one output model that shares the layers.");
+        bool packedTargets = _outputs.Count > 1;
+        if (packedTargets && _targetLayout.Value is null)
+            throw new ArgumentException(
+                $"Model '{Name}' has {_outputs.Count} outputs ({string.Join(", ", OutputNames)}): pass one target array per output, as a list, e.g. Fit(x, [y1, y2]).", yName);
         if (x.dim() < 2)
             throw new ArgumentException($"Expected '{xName}' of rank >= 2 with the samples first. Received shape {ShapeText.Format(x.shape)}.", xName);
         long samples = x.shape[0];
@@ -39,16 +39,20 @@ public partial class Model
         // A multi-input model's packed inputs keep their own types, restored when unpacked.
         var xs = x.is_floating_point() && _inputs.Count <= 1 ? x.to_type(dtype) : x.alias();
         RequireFinite(xs, xName);
-        var ys = y.to_type(dtype);
+        var ys = packedTargets ? y.alias() : y.to_type(dtype);
         RequireFinite(ys, yName);
 
         long[] output = [samples, .. InferOutputShape(x.shape[1..], samples)];
-        ys = MatchTargets(ys, output, loss, yName);
-        // Targets the loss or a metric cannot take are refused here, before any weight changes,
-        // rather than by the first batch that holds one (or by LibTorch, with C++ frames).
-        loss.CheckTargets(ys, output, yName);
-        foreach (var metric in _metrics)
-            metric.CheckTargets(ys, output, yName);
+        if (!packedTargets)
+        {
+            // (A multi-output model's targets were checked output by output before they were packed.)
+            ys = MatchTargets(ys, output, loss, yName);
+            // Targets the loss or a metric cannot take are refused here, before any weight changes,
+            // rather than by the first batch that holds one (or by LibTorch, with C++ frames).
+            loss.CheckTargets(ys, output, yName);
+            foreach (var metric in _metrics)
+                metric.CheckTargets(ys, output, yName);
+        }
 
         Tensor? weights = null;
         if (sampleWeight is not null)

@@ -35,7 +35,7 @@ public partial class Model
     /// <param name="compile">
     /// Whether to compile the model with the file's settings (Keras's <c>compile=True</c>). With false
     /// the file's loss, metrics and optimizer are not read at all (nor the optimizer's state), so a
-    /// file whose loss is a custom function loads without it; call <see cref="Model.Compile"/> yourself.
+    /// file whose loss is a custom function loads without it; call <see cref="Model.Compile(Optimizers.Optimizer?, Losses.Loss?, IReadOnlyList{object}?)"/> yourself.
     /// </param>
     /// <param name="customObjects">
     /// Objects the file names that are not SeqSharp's (Keras's <c>custom_objects</c>): name to a
@@ -164,7 +164,21 @@ public partial class Model
             if (compile && compileConfig is not null)
             {
                 var settings = config.Compile(compileConfig, compileWhat);
-                model.Compile(settings.Optimizer, settings.Loss, settings.Metrics);
+                if (settings.OutputLosses is { } losses)
+                {
+                    try
+                    {
+                        model.Compile(settings.Optimizer, losses, settings.LossWeights, settings.OutputMetrics);
+                    }
+                    catch (ArgumentException e)
+                    {
+                        throw config.Invalid($"the compile settings do not fit the model: {e.Message}", e);
+                    }
+                }
+                else
+                {
+                    model.Compile(settings.Optimizer, settings.Loss, settings.Metrics);
+                }
             }
             using (torch.NewDisposeScope())
                 fill(model);

@@ -21,16 +21,16 @@ public partial class Model
     private protected List<Metric> _metrics = [];
     private protected readonly TrainingGate _trainingGate = new();
 
-    /// <summary>The optimizer set by <see cref="Compile"/>, or null.</summary>
+    /// <summary>The optimizer set by <see cref="Compile(Optimizers.Optimizer?, Losses.Loss?, IReadOnlyList{object}?)"/>, or null.</summary>
     public Optimizer? Optimizer => _optimizer;
 
-    /// <summary>The loss set by <see cref="Compile"/>, or null.</summary>
+    /// <summary>The loss set by <see cref="Compile(Optimizers.Optimizer?, Losses.Loss?, IReadOnlyList{object}?)"/>, or null.</summary>
     public Loss? Loss => _loss;
 
-    /// <summary>The metrics set by <see cref="Compile"/>, in order.</summary>
+    /// <summary>The metrics set by <see cref="Compile(Optimizers.Optimizer?, Losses.Loss?, IReadOnlyList{object}?)"/>, in order.</summary>
     public IReadOnlyList<Metric> Metrics => _metrics;
 
-    /// <summary>Whether <see cref="Compile"/> has been called.</summary>
+    /// <summary>Whether <see cref="Compile(Optimizers.Optimizer?, Losses.Loss?, IReadOnlyList{object}?)"/> has been called.</summary>
     public bool Compiled => _optimizer is not null;
 
     /// <summary>
@@ -65,6 +65,23 @@ public partial class Model
     {
         // Swapping the optimizer, loss or metrics under a running Fit would change its result.
         using var gate = _trainingGate.Enter(Name, nameof(Compile));
+        if (_outputs.Count > 1)
+        {
+            // As Keras: one loss (and one metrics list) for a model with several outputs applies to each output.
+            CompileOutputs(optimizer, loss is null ? null : Enumerable.Repeat(loss, _outputs.Count).ToList(), null,
+                metrics is null ? null : Enumerable.Repeat(metrics, _outputs.Count).ToList());
+            return;
+        }
+        var list = ParseMetrics(metrics, nameof(metrics));
+        RequireDistinct(list, ["loss"], nameof(metrics));
+        _optimizer = optimizer ?? Optimizer.Get("rmsprop");
+        _loss = loss;
+        _metrics = list;
+    }
+
+    /// <summary>Metrics from names and objects.</summary>
+    private protected static List<Metric> ParseMetrics(IReadOnlyList<object>? metrics, string parameter)
+    {
         var list = new List<Metric>();
         for (int i = 0; i < (metrics?.Count ?? 0); i++)
         {
@@ -72,20 +89,22 @@ public partial class Model
             {
                 Metric metric => metric,
                 string name => Metric.Get(name),
-                null => throw new ArgumentException("Metrics must not contain null.", nameof(metrics)),
+                null => throw new ArgumentException("Metrics must not contain null.", parameter),
                 var other => throw new ArgumentException(
-                    $"Expected each metric to be a name (string) or a Metric. Received: {other.GetType().Name} at position {i}.", nameof(metrics)),
+                    $"Expected each metric to be a name (string) or a Metric. Received: {other.GetType().Name} at position {i}.", parameter),
             });
         }
-        var names = new HashSet<string>(StringComparer.Ordinal) { "loss" };
-        foreach (var metric in list)
+        return list;
+    }
+
+    private protected static void RequireDistinct(IEnumerable<Metric> metrics, IEnumerable<string> taken, string parameter)
+    {
+        var names = new HashSet<string>(taken, StringComparer.Ordinal);
+        foreach (var metric in metrics)
         {
             if (!names.Add(metric.Name))
-                throw new ArgumentException($"Two metrics (or a metric and the loss) are both named '{metric.Name}'. Give them distinct names.", nameof(metrics));
+                throw new ArgumentException($"Two metrics (or a metric and the loss) are both named '{metric.Name}'. Give them distinct names.", parameter);
         }
-        _optimizer = optimizer ?? Optimizer.Get("rmsprop");
-        _loss = loss;
-        _metrics = list;
     }
 
     /// <summary>
@@ -110,8 +129,8 @@ public partial class Model
     /// </param>
     /// <returns>The per-epoch record of losses and metrics.</returns>
     /// <exception cref="InvalidOperationException">
-    /// <see cref="Compile"/> was not called or no loss was given, or the trainable weights changed
-    /// since the optimizer was built (a layer's <c>Trainable</c> was set: call <see cref="Compile"/> again).
+    /// <see cref="Compile(Optimizers.Optimizer?, Losses.Loss?, IReadOnlyList{object}?)"/> was not called or no loss was given, or the trainable weights changed
+    /// since the optimizer was built (a layer's <c>Trainable</c> was set: call <see cref="Compile(Optimizers.Optimizer?, Losses.Loss?, IReadOnlyList{object}?)"/> again).
     /// </exception>
     /// <exception cref="ArgumentException">
     /// Mismatched sample counts, shapes that do not fit the model, NaN or infinite values, no samples,
@@ -361,7 +380,7 @@ public partial class Model
         return history;
     }
 
-    /// <summary>Builds the optimizer for the trainable weights; a change of <c>Trainable</c> since it was built asks for <see cref="Compile"/> again.</summary>
+    /// <summary>Builds the optimizer for the trainable weights; a change of <c>Trainable</c> since it was built asks for <see cref="Compile(Optimizers.Optimizer?, Losses.Loss?, IReadOnlyList{object}?)"/> again.</summary>
     private protected List<Parameter> BuildOptimizer(Optimizer optimizer)
     {
         var variables = UniqueLayers.SelectMany(l => l.TrainableWeights).ToList();
@@ -391,7 +410,7 @@ public partial class Model
     /// <param name="callbacks">Callbacks receiving the test hooks.</param>
     /// <param name="cancellationToken">Stops before the next batch: <see cref="Callback.OnTestEnd"/> runs, then <see cref="OperationCanceledException"/> is thrown.</param>
     /// <returns><c>"loss"</c> and each metric by name.</returns>
-    /// <exception cref="InvalidOperationException"><see cref="Compile"/> was not called or no loss was given.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="Compile(Optimizers.Optimizer?, Losses.Loss?, IReadOnlyList{object}?)"/> was not called or no loss was given.</exception>
     /// <exception cref="ArgumentException">Mismatched sample counts, shapes that do not fit, NaN or infinite values, no samples.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public IReadOnlyDictionary<string, double> Evaluate(Tensor x, Tensor y, int batchSize = 32, int verbose = 1,
@@ -507,7 +526,7 @@ public partial class Model
     /// <param name="sampleWeight">Per-sample loss weights <c>(batch)</c>, or null.</param>
     /// <param name="classWeight">Weights by class index, or null.</param>
     /// <returns>The batch's loss.</returns>
-    /// <exception cref="InvalidOperationException"><see cref="Compile"/> was not called, or the trainable weights changed since the optimizer was built.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="Compile(Optimizers.Optimizer?, Losses.Loss?, IReadOnlyList{object}?)"/> was not called, or the trainable weights changed since the optimizer was built.</exception>
     /// <exception cref="ArgumentException">The batch does not fit the model, or holds NaN or infinite values.</exception>
     public double TrainOnBatch(Tensor x, Tensor y, Tensor? sampleWeight = null, IReadOnlyDictionary<int, double>? classWeight = null)
     {

@@ -101,7 +101,7 @@ public sealed partial class Sequential : Model
 
     /// <summary>
     /// Removes the last layer (Keras <c>pop</c>) and returns it. The model's output is then the new
-    /// last layer's; an optimizer built for the removed layer's weights needs <see cref="Model.Compile"/>
+    /// last layer's; an optimizer built for the removed layer's weights needs <see cref="Model.Compile(Optimizers.Optimizer?, Losses.Loss?, IReadOnlyList{object}?)"/>
     /// again before training.
     /// </summary>
     /// <returns>The removed layer, which keeps its weights.</returns>

@@ -11,7 +11,17 @@ namespace SeqSharp.Saving;
 /// <param name="Optimizer">The optimizer (never null).</param>
 /// <param name="Loss">The loss, or null.</param>
 /// <param name="Metrics">The metrics, in order.</param>
-internal sealed record CompileSettings(Optimizer Optimizer, Loss? Loss, IReadOnlyList<Metric> Metrics);
+internal sealed record CompileSettings(Optimizer Optimizer, Loss? Loss, IReadOnlyList<Metric> Metrics)
+{
+    /// <summary>For a model with several outputs: one loss per output (Keras writes a list), or null.</summary>
+    public IReadOnlyList<Loss?>? OutputLosses { get; init; }
+
+    /// <summary>The outputs' loss weights (<c>loss_weights</c>), or null.</summary>
+    public IReadOnlyList<double>? LossWeights { get; init; }
+
+    /// <summary>The outputs' metrics (a list per output), or null.</summary>
+    public IReadOnlyList<IReadOnlyList<object>?>? OutputMetrics { get; init; }
+}
 
 /// <summary>
 /// Reads a Keras model config, Keras 3's (<c>config.json</c> of a <c>.keras</c> file) or Keras 2's
@@ -120,6 +130,8 @@ internal sealed partial class KerasConfigReader(string source, string? kerasVers
     {
         var config = Dictionary(value, what);
         RefuseCode(config, what);
+        if (config.GetValueOrDefault("loss") is IList outputLosses)
+            return OutputsCompile(config, outputLosses, what);
         foreach (var key in new[] { "loss_weights", "weighted_metrics" })
         {
             if (config.GetValueOrDefault(key) is { } set && !(set is IList { Count: 0 }))
@@ -155,6 +167,36 @@ internal sealed partial class KerasConfigReader(string source, string? kerasVers
             throw Invalid($"{what} has 'metrics' of an unexpected kind: {ConfigActivator.Describe(other)}.");
         }
         return new CompileSettings(optimizer, loss, metrics);
+    }
+
+    /// <summary>The compile settings of a model with several outputs: lists of losses, loss weights and metric lists, one entry per output.</summary>
+    private CompileSettings OutputsCompile(IReadOnlyDictionary<string, object?> config, IList losses, string what)
+    {
+        if (config.GetValueOrDefault("weighted_metrics") is { } weighted && !(weighted is IList { Count: 0 }))
+            throw Invalid($"{what} sets 'weighted_metrics', which SeqSharp does not support. Received: {ConfigActivator.Describe(weighted)}.");
+        var optimizerValue = config.GetValueOrDefault("optimizer") ?? throw Invalid($"{what} has no optimizer.");
+        var optimizer = Guard($"the optimizer in {what}", () => optimizerValue switch
+        {
+            string optimizerName => Optimizers.Optimizer.Get(optimizerName),
+            _ => Optimizers.Optimizer.FromConfig(ClassName(optimizerValue, "optimizer"), InnerConfig(optimizerValue, "optimizer")),
+        });
+        var outputLosses = losses.Cast<object?>().Select((l, k) => l is null ? null : Resolve(l, $"loss {k} in {what}", "loss", AsLoss,
+            name => LossRegistry.Names.Contains(name), Losses.Loss.Get,
+            className => ConfigActivator.Classes<Loss>().ContainsKey(className), Losses.Loss.FromConfig)).ToList();
+        List<double>? weights = null;
+        if (config.GetValueOrDefault("loss_weights") is IList w)
+            weights = w.Cast<object?>().Select(v => v is long or double ? Convert.ToDouble(v) : throw Invalid($"{what} has a loss weight that is not a number: {ConfigActivator.Describe(v)}.")).ToList();
+        else if (config.GetValueOrDefault("loss_weights") is { } other)
+            throw Invalid($"{what} has 'loss_weights' of a kind SeqSharp does not read (expected a list): {ConfigActivator.Describe(other)}.");
+        List<IReadOnlyList<object>?>? metrics = null;
+        if (config.GetValueOrDefault("metrics") is IList perOutput)
+        {
+            metrics = perOutput.Cast<object?>().Select((m, k) => m is null ? null : (IReadOnlyList<object>?)((m as IList ?? throw Invalid($"{what} has metrics for output {k} that are not a list."))
+                .Cast<object?>().Select(item => (object)Resolve(item, $"a metric of output {k} in {what}", "metric", AsMetric,
+                    name => name.ToLowerInvariant() is "accuracy" or "acc" || MetricRegistry.Names.Contains(name), Metrics.Metric.Get,
+                    className => ConfigActivator.Classes<Metric>().ContainsKey(className), Metrics.Metric.FromConfig)).ToList())).ToList();
+        }
+        return new CompileSettings(optimizer, null, []) { OutputLosses = outputLosses, LossWeights = weights, OutputMetrics = metrics };
     }
 
     /// <summary>

@@ -78,9 +78,12 @@ internal static partial class KerasConfigWriter
         return new Dictionary<string, object?>
         {
             ["optimizer"] = Object("keras.optimizers", optimizer.ClassName, Values(optimizer.GetConfig())),
-            ["loss"] = model.Loss is null ? null : Loss(model.Loss),
-            ["loss_weights"] = null,
-            ["metrics"] = model.Metrics.Count == 0 ? null : model.Metrics.Select(Metric).ToList(),
+            ["loss"] = model.Loss is MultiOutputLoss outputs ? outputs.Losses.Select(l => l is null ? null : Loss(l)).ToList()
+                : model.Loss is null ? null : Loss(model.Loss),
+            ["loss_weights"] = model.Loss is MultiOutputLoss weighted ? weighted.Weights.Cast<object?>().ToList() : null,
+            ["metrics"] = model.Loss is MultiOutputLoss || model.Metrics.Any(m => m is OutputMetric)
+                ? Enumerable.Range(0, model.Outputs.Count).Select(k => (object?)model.Metrics.OfType<OutputMetric>().Where(m => m.Output == k).Select(m => (object?)Metric(m.Inner)).ToList()).ToList()
+                : model.Metrics.Count == 0 ? null : model.Metrics.Select(m => (object?)Metric(m)).ToList(),
             ["weighted_metrics"] = null,
             ["run_eagerly"] = false,
             ["steps_per_execution"] = 1,

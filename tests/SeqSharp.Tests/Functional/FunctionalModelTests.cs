@@ -246,19 +246,4 @@ public sealed class FunctionalModelTests
         foreach (var (a, b) in before.Zip(model.GetWeights()))
             TensorAssert.Close(a, b, atol: 0, what: "weights after refused calls");
     }
-
-    [Fact]
-    public void SeveralOutputs_PredictMultiWorks_TrainingSaysItIsNotSupportedYet()
-    {
-        var x = new Input(shape: [3], name: "x");
-        var model = new Model(x, [new Dense(2, name: "first").Apply(x), new Dense(1, name: "second").Apply(x)]);
-        Assert.Equal(["first", "second"], model.OutputNames);
-        var outputs = model.PredictMulti(randn(5, 3), verbose: 0);
-        Assert.Equal([5L, 2L], outputs[0].shape);
-        Assert.Equal([5L, 1L], outputs[1].shape);
-        Assert.Throws<InvalidOperationException>(() => model.Predict(randn(5, 3), verbose: 0));
-        model.Compile(optimizer: "adam", loss: "mse");
-        var e = Assert.Throws<NotSupportedException>(() => model.Fit(randn(5, 3), randn(5, 3), verbose: 0));
-        Assert.Contains("PredictMulti", e.Message);
-    }
 }

@@ -13,7 +13,8 @@ namespace SeqSharp.Layers.Kernels;
 /// <remarks>
 /// <para>Inputs, in order: <c>x (batch, timesteps, features)</c>, <c>kernel (features, 4u)</c>,
 /// <c>recurrentKernel (u, 4u)</c>, <c>bias (4u)</c> or null, <c>peephole (3, u)</c> or null,
-/// <c>h0 (batch, u)</c>, <c>c0 (batch, u)</c>, the <see cref="LstmFunctionOptions"/>, and the layer's name (for error messages) or null.
+/// <c>h0 (batch, u)</c>, <c>c0 (batch, u)</c>, the <see cref="RecurrentExtras"/> (padding mask, per-gate dropout masks),
+/// the <see cref="LstmFunctionOptions"/>, and the layer's name (for error messages) or null.
 /// Gate order i, f, c, o as in Keras; peephole rows i, f, o.</para>
 /// <para>Outputs: every hidden state, time-major <c>(timesteps, batch, u)</c>, and the last cell
 /// state <c>(batch, u)</c>.</para>
@@ -28,21 +29,26 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
 
     public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
     {
-        BackwardFailure.Remember(ctx, vars, vars[8] as string);
+        BackwardFailure.Remember(ctx, vars, vars[9] as string);
         var x = (Tensor)vars[0];
         var kernel = (Tensor)vars[1];
         var recurrent = (Tensor)vars[2];
         var bias = vars[3] as Tensor;
         var peephole = vars[4] as Tensor;
-        var options = (LstmFunctionOptions)vars[7];
-        var run = Run(x, kernel, recurrent, bias, peephole, (Tensor)vars[5], (Tensor)vars[6], options);
+        var extras = (RecurrentExtras)vars[7];
+        var options = (LstmFunctionOptions)vars[8];
+        var run = Run(x, kernel, recurrent, bias, peephole, (Tensor)vars[5], (Tensor)vars[6], options, extras);
 
         // Absent optional tensors are saved as empty placeholders: a saved null cannot be unpacked.
-        ctx.save_for_backward([run.XSteps, kernel, recurrent, run.Gates, run.Hidden, run.Cells, run.H0, run.C0, run.Peephole ?? torch.empty(0)]);
+        ctx.save_for_backward([run.XSteps, kernel, recurrent, run.Gates, run.Hidden, run.Cells, run.H0, run.C0, run.Peephole ?? torch.empty(0),
+            extras.InputMasks ?? torch.empty(0), run.RecurrentMasks ?? torch.empty(0)]);
         ctx.save_data("inputNeedsGrad", x.requires_grad);
         ctx.save_data("options", options);
         ctx.save_data("hasBias", bias is not null);
         ctx.save_data("hasPeephole", peephole is not null);
+        ctx.save_data("mask", extras.Mask!);
+        ctx.save_data("hasInputMasks", extras.InputMasks is not null);
+        ctx.save_data("hasRecurrentMasks", extras.RecurrentMasks is not null);
         return [run.Hidden, run.Cells[run.Cells.shape[0] - 1]];
     }
 
@@ -57,11 +63,12 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
     /// rather than <c>(timesteps, batch, 4u)</c>.
     /// </remarks>
     public static (Tensor Hidden, Tensor LastCell) Infer(Tensor x, Tensor kernel, Tensor recurrent, Tensor? bias, Tensor? peephole,
-        Tensor h0, Tensor c0, LstmFunctionOptions options)
+        Tensor h0, Tensor c0, LstmFunctionOptions options, RecurrentExtras extras)
     {
-        if (!Blas.Available)
+        // Dropout masks only come with training calls; those without gradients take the training forward.
+        if (!Blas.Available || extras.InputMasks is not null || extras.RecurrentMasks is not null)
         {
-            var run = Run(x, kernel, recurrent, bias, peephole, h0, c0, options);
+            var run = Run(x, kernel, recurrent, bias, peephole, h0, c0, options, extras);
             return (run.Hidden, run.Cells[run.Cells.shape[0] - 1]);
         }
         long batch = x.shape[0], steps = x.shape[1], units = recurrent.shape[0];
@@ -70,15 +77,15 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         var lastCell = c0.contiguous().clone();
         var inputs = new InferenceInputs(x, kernel.contiguous(), recurrent.contiguous(), bias?.contiguous(), peephole?.contiguous(), h0.contiguous());
         if (x.dtype == ScalarType.Float64)
-            InferRows<double>(options, inputs, hidden, lastCell);
+            InferRows<double>(options, inputs, extras.Mask, hidden, lastCell);
         else
-            InferRows<float>(options, inputs, hidden, lastCell);
+            InferRows<float>(options, inputs, extras.Mask, hidden, lastCell);
         return (hidden, lastCell);
     }
 
     private sealed record InferenceInputs(Tensor X, Tensor Kernel, Tensor Recurrent, Tensor? Bias, Tensor? Peephole, Tensor H0);
 
-    private static unsafe void InferRows<T>(LstmFunctionOptions options, InferenceInputs inputs, Tensor hidden, Tensor cell)
+    private static unsafe void InferRows<T>(LstmFunctionOptions options, InferenceInputs inputs, StepMask? mask, Tensor hidden, Tensor cell)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int batch = (int)inputs.X.shape[0], steps = (int)inputs.X.shape[1], features = (int)inputs.X.shape[2], units = (int)inputs.Recurrent.shape[0];
@@ -86,7 +93,7 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         nint x = Address<T>(inputs.X), w = Address<T>(inputs.Kernel), u = Address<T>(inputs.Recurrent), b = Address<T>(inputs.Bias);
         nint p = Address<T>(inputs.Peephole), h0 = Address<T>(inputs.H0), h = Address<T>(hidden), c = Address<T>(cell);
         BatchParallel.For(batch, BatchParallel.Slices(batch, (long)steps * batch * units), (_, first, rows) =>
-            InferSlice(step, (T*)x, (T*)w, (T*)u, (T*)b, (T*)p, (T*)h0, (T*)h, (T*)c, steps, batch, features, units, first, rows));
+            InferSlice(step, mask, (T*)x, (T*)w, (T*)u, (T*)b, (T*)p, (T*)h0, (T*)h, (T*)c, steps, batch, features, units, first, rows));
         // The loops above used raw addresses: keep the tensors (some are copies made here) alive until they finish.
         GC.KeepAlive(inputs);
         GC.KeepAlive(hidden);
@@ -107,7 +114,7 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
     /// of the chunk and applies the cell.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void InferSlice<T>(LstmCellMath.StepForward<T> step, T* x, T* w, T* u, T* bias, T* peephole, T* h0, T* h, T* c,
+    private static unsafe void InferSlice<T>(LstmCellMath.StepForward<T> step, StepMask? mask, T* x, T* w, T* u, T* bias, T* peephole, T* h0, T* h, T* c,
         int steps, int batch, int features, int units, int first, int rows) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int gateWidth = 4 * units;
@@ -148,9 +155,32 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
                         int t = t0 + k;
                         T* z = zChunk + (long)k * rows * gateWidth;
                         T* hPrevious = t == 0 ? h0 + (long)first * units : h + (t - 1) * stateStride + (long)first * units;
-                        Blas.Gemm(false, false, rows, gateWidth, units, T.One, hPrevious, units, u, gateWidth, T.One, z, gateWidth);
-                        step(z, cCurrent, cNext, h + t * stateStride + (long)first * units, peephole, rows, units);
-                        new ReadOnlySpan<T>(cNext, rows * units).CopyTo(new Span<T>(cCurrent, rows * units));
+                        T* hOut = h + t * stateStride + (long)first * units;
+                        if (mask is null)
+                        {
+                            Blas.Gemm(false, false, rows, gateWidth, units, T.One, hPrevious, units, u, gateWidth, T.One, z, gateWidth);
+                            step(z, cCurrent, cNext, hOut, peephole, rows, units);
+                            StepProducts.Copy(cNext, cCurrent, rows * units);
+                            continue;
+                        }
+                        // Masked rows keep h and c; the product and the cell run on the range of updated rows.
+                        var (start, end) = mask.Range(t, first, rows);
+                        if (end > start)
+                        {
+                            Blas.Gemm(false, false, end - start, gateWidth, units, T.One, hPrevious + (long)start * units, units, u, gateWidth, T.One,
+                                z + (long)start * gateWidth, gateWidth);
+                        }
+                        for (int r = start; mask.NextRun(t, first, ref r, end, out int run); r += run)
+                        {
+                            long at = (long)r * units;
+                            step(z + (long)r * gateWidth, cCurrent + at, cNext + at, hOut + at, peephole, run, units);
+                            StepProducts.Copy(cNext + at, cCurrent + at, run * units);
+                        }
+                        for (int r = 0; r < rows; r++)
+                        {
+                            if (!mask.Keeps(t, first + r))
+                                StepProducts.Copy(hPrevious + (long)r * units, hOut + (long)r * units, units);
+                        }
                     }
                 }
             }
@@ -163,23 +193,33 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         }
     }
 
-    private sealed record Forwarded(Tensor XSteps, Tensor Gates, Tensor Hidden, Tensor Cells, Tensor H0, Tensor C0, Tensor? Peephole);
+    private sealed record Forwarded(Tensor XSteps, Tensor Gates, Tensor Hidden, Tensor Cells, Tensor H0, Tensor C0, Tensor? Peephole, Tensor? RecurrentMasks);
 
-    private static Forwarded Run(Tensor x, Tensor kernel, Tensor recurrent, Tensor? bias, Tensor? peephole, Tensor h0, Tensor c0, LstmFunctionOptions options)
+    private static Forwarded Run(Tensor x, Tensor kernel, Tensor recurrent, Tensor? bias, Tensor? peephole, Tensor h0, Tensor c0,
+        LstmFunctionOptions options, RecurrentExtras extras)
     {
-        long batch = x.shape[0], steps = x.shape[1], features = x.shape[2], units = recurrent.shape[0];
-        var xSteps = x.transpose(0, 1).contiguous().view(steps * batch, features);
-        var gates = (bias is null ? xSteps.mm(kernel) : torch.addmm(bias, xSteps, kernel, 1, 1)).view(steps, batch, 4 * units);
+        long batch = x.shape[0], steps = x.shape[1], units = recurrent.shape[0];
+        var xSteps = GateProducts.InputSteps(x, extras.InputMasks);
+        var gates = GateProducts.Project(xSteps, kernel, bias).view(steps, batch, 4 * units);
         var hidden = torch.empty(new[] { steps, batch, units }, x.dtype);
         var cells = torch.empty(new[] { steps, batch, units }, x.dtype);
         h0 = h0.contiguous();
         c0 = c0.contiguous();
         var peepholes = peephole?.contiguous();
+        var recurrentMasks = extras.RecurrentMasks?.contiguous();
+        var loop = new Loop(extras.Mask, recurrentMasks);
         if (x.dtype == ScalarType.Float64)
-            Forward<double>(options, gates, recurrent, hidden, cells, h0, c0, peepholes);
+            Forward<double>(options, loop, gates, recurrent, hidden, cells, h0, c0, peepholes);
         else
-            Forward<float>(options, gates, recurrent, hidden, cells, h0, c0, peepholes);
-        return new Forwarded(xSteps, gates, hidden, cells, h0, c0, peepholes);
+            Forward<float>(options, loop, gates, recurrent, hidden, cells, h0, c0, peepholes);
+        return new Forwarded(xSteps, gates, hidden, cells, h0, c0, peepholes, recurrentMasks);
+    }
+
+    /// <summary>The padding mask and the recurrent dropout masks <c>(4, batch, u)</c> of a call, either of which may be null.</summary>
+    private sealed record Loop(StepMask? Mask, Tensor? RecurrentMasks)
+    {
+        /// <summary>Whether the plain loop (no mask, no dropout) runs.</summary>
+        public bool Plain => Mask is null && RecurrentMasks is null;
     }
 
     /// <summary>
@@ -196,34 +236,47 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         var options = (LstmFunctionOptions)ctx.get_data("options");
         bool hasBias = (bool)ctx.get_data("hasBias");
         Tensor? peephole = (bool)ctx.get_data("hasPeephole") ? saved[8] : null;
+        Tensor? inputMasks = (bool)ctx.get_data("hasInputMasks") ? saved[9] : null;
+        Tensor? recurrentMasks = (bool)ctx.get_data("hasRecurrentMasks") ? saved[10] : null;
+        var loop = new Loop(ctx.get_data("mask") as StepMask, recurrentMasks);
 
-        long steps = gates.shape[0], batch = gates.shape[1], units = recurrent.shape[0], features = xSteps.shape[1];
+        long steps = gates.shape[0], batch = gates.shape[1], units = recurrent.shape[0];
         var gradHidden = gradOutputs[0].contiguous();
         var gradCell = gradOutputs[1].contiguous().clone();
-        var gradGates = torch.empty_like(gates);
+        // Masked steps leave their gate gradients untouched: they must start at zero.
+        var gradGates = loop.Mask is null ? torch.empty_like(gates) : torch.zeros_like(gates);
         var gradRecurrentState = torch.zeros(new[] { batch, units }, gates.dtype);
         var gradPeephole = peephole is null ? null : torch.zeros_like(peephole);
 
         if (gates.dtype == ScalarType.Float64)
-            Backward<double>(options, gates, cells, c0, hidden, gradHidden, gradCell, gradGates, gradRecurrentState, recurrent, peephole, gradPeephole);
+            Backward<double>(options, loop, gates, cells, c0, hidden, gradHidden, gradCell, gradGates, gradRecurrentState, recurrent, peephole, gradPeephole);
         else
-            Backward<float>(options, gates, cells, c0, hidden, gradHidden, gradCell, gradGates, gradRecurrentState, recurrent, peephole, gradPeephole);
+            Backward<float>(options, loop, gates, cells, c0, hidden, gradHidden, gradCell, gradGates, gradRecurrentState, recurrent, peephole, gradPeephole);
 
         var gradGates2d = gradGates.view(steps * batch, 4 * units);
         // Skipped when x needs no gradient (the first layer): one large product fewer.
-        var gradX = (bool)ctx.get_data("inputNeedsGrad") ? gradGates2d.mm(kernel.t()).view(steps, batch, features).transpose(0, 1) : null;
-        var gradKernel = xSteps.t().mm(gradGates2d);
-        var gradRecurrent = h0.t().mm(gradGates[0]);
-        if (steps > 1)
+        var gradX = (bool)ctx.get_data("inputNeedsGrad") ? GateProducts.InputGradient(gradGates2d, kernel, inputMasks, steps, batch) : null;
+        var gradKernel = GateProducts.KernelGradient(xSteps, gradGates2d);
+        Tensor gradRecurrent;
+        if (recurrentMasks is null)
         {
-            var previous = hidden.view(steps * batch, units).narrow(0, 0, (steps - 1) * batch);
-            gradRecurrent.addmm_(previous.t(), gradGates2d.narrow(0, batch, (steps - 1) * batch), 1, 1);
+            gradRecurrent = h0.t().mm(gradGates[0]);
+            if (steps > 1)
+            {
+                var previous = hidden.view(steps * batch, units).narrow(0, 0, (steps - 1) * batch);
+                gradRecurrent.addmm_(previous.t(), gradGates2d.narrow(0, batch, (steps - 1) * batch), 1, 1);
+            }
+        }
+        else
+        {
+            var previous = steps == 1 ? h0 : torch.cat([h0, hidden.view(steps * batch, units).narrow(0, 0, (steps - 1) * batch)], 0);
+            gradRecurrent = GateProducts.RecurrentGradient(previous, gradGates2d, recurrentMasks, steps, batch);
         }
         var gradBias = hasBias ? gradGates2d.sum(dim: 0) : null;
-        return [gradX!, gradKernel, gradRecurrent, gradBias!, gradPeephole!, gradRecurrentState, gradCell, null!, null!];
+        return [gradX!, gradKernel, gradRecurrent, gradBias!, gradPeephole!, gradRecurrentState, gradCell, null!, null!, null!];
     }
 
-    private static unsafe void Forward<T>(LstmFunctionOptions options, Tensor gates, Tensor recurrent, Tensor hidden, Tensor cells,
+    private static unsafe void Forward<T>(LstmFunctionOptions options, Loop loop, Tensor gates, Tensor recurrent, Tensor hidden, Tensor cells,
         Tensor h0, Tensor c0, Tensor? peephole) where T : unmanaged, IFloatingPointIeee754<T>
     {
         long steps = gates.shape[0];
@@ -232,11 +285,21 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         var memory = new Saved<T>(gates, hidden, cells, h0, c0, recurrent, peephole);
         if (!Blas.Available)
         {
+            // Masks and recurrent dropout need the direct BLAS (the layer runs such calls op by op without it).
+            if (!loop.Plain)
+                throw new InvalidOperationException("Internal error: the fused LSTM got a mask or recurrent dropout without the direct BLAS.");
             ForwardWithViews(step, memory, gates, recurrent, hidden, h0, steps, batch, units);
             return;
         }
+        nint masks = Address<T>(loop.RecurrentMasks);
         int slices = BatchParallel.Slices(batch, steps * batch * units);
-        BatchParallel.For(batch, slices, (_, first, rows) => ForwardRows(step, memory, steps, batch, units, first, rows));
+        BatchParallel.For(batch, slices, (_, first, rows) =>
+        {
+            if (loop.Plain)
+                ForwardRows(step, memory, steps, batch, units, first, rows);
+            else
+                ForwardMaskedRows(step, memory, loop.Mask, (T*)masks, steps, batch, units, first, rows);
+        });
         // The loops used raw addresses; keep the tensors alive until they have finished.
         GC.KeepAlive(gates);
         GC.KeepAlive(recurrent);
@@ -245,6 +308,7 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         GC.KeepAlive(h0);
         GC.KeepAlive(c0);
         GC.KeepAlive(peephole);
+        GC.KeepAlive(loop);
     }
 
     /// <summary>The time loop for batch rows [first, first + rows): each step's product, then the cell.</summary>
@@ -264,6 +328,63 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         }
     }
 
+    /// <summary>
+    /// The time loop with a padding mask and/or recurrent dropout masks (pointing at gate 0, row 0;
+    /// null without dropout). A masked row copies h and c from the previous step; the product and
+    /// the cell run on the range of rows the step updates.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void ForwardMaskedRows<T>(LstmCellMath.StepForward<T> step, Saved<T> memory, StepMask? mask, T* dropout,
+        long steps, int batch, int units, int first, int rows) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long gateStride = 4L * units * batch, stateStride = (long)units * batch, maskStride = (long)batch * units;
+        T* g = memory.Gates + 4L * units * first, h = memory.Hidden + (long)units * first, c = memory.Cells + (long)units * first;
+        T* h0 = memory.H0 + (long)units * first, c0 = memory.C0 + (long)units * first;
+        T* masks = dropout == null ? null : dropout + (long)units * first;
+        var pool = System.Buffers.ArrayPool<T>.Shared;
+        var scratchBuffer = pool.Rent(rows * units);
+        try
+        {
+            fixed (T* scratch = scratchBuffer)
+            {
+                for (long t = 0; t < steps; t++)
+                {
+                    T* z = g + t * gateStride, hOut = h + t * stateStride, cOut = c + t * stateStride;
+                    T* hPrevious = t == 0 ? h0 : h + (t - 1) * stateStride, cPrevious = t == 0 ? c0 : c + (t - 1) * stateStride;
+                    var (start, end) = mask?.Range(t, first, rows) ?? (0, rows);
+                    if (end > start)
+                    {
+                        long at = (long)start * units;
+                        StepProducts.Forward(hPrevious + at, memory.Recurrent, masks == null ? null : masks + at, maskStride, scratch,
+                            z + 4 * at, 4 * units, end - start, units, 4);
+                    }
+                    if (mask is null)
+                    {
+                        step(z, cPrevious, cOut, hOut, memory.Peephole, rows, units);
+                        continue;
+                    }
+                    for (int r = start; mask.NextRun(t, first, ref r, end, out int count); r += count)
+                    {
+                        long at = (long)r * units;
+                        step(z + 4 * at, cPrevious + at, cOut + at, hOut + at, memory.Peephole, count, units);
+                    }
+                    for (int r = 0; r < rows; r++)
+                    {
+                        if (mask.Keeps(t, first + r))
+                            continue;
+                        long at = (long)r * units;
+                        StepProducts.Copy(hPrevious + at, hOut + at, units);
+                        StepProducts.Copy(cPrevious + at, cOut + at, units);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            pool.Return(scratchBuffer);
+        }
+    }
+
     /// <summary>The same loop with TorchSharp products on views, where the direct BLAS is not available.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void ForwardWithViews<T>(LstmCellMath.StepForward<T> step, Saved<T> memory, Tensor gates, Tensor recurrent, Tensor hidden,
@@ -280,7 +401,7 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         }
     }
 
-    private static unsafe void Backward<T>(LstmFunctionOptions options, Tensor gates, Tensor cells, Tensor c0, Tensor hidden,
+    private static unsafe void Backward<T>(LstmFunctionOptions options, Loop loop, Tensor gates, Tensor cells, Tensor c0, Tensor hidden,
         Tensor gradHidden, Tensor gradCell, Tensor gradGates, Tensor gradRecurrentState, Tensor recurrent,
         Tensor? peephole, Tensor? gradPeephole) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -289,16 +410,19 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         var step = LstmCellMath.Backward<T>(options);
         var memory = new Saved<T>(gates, hidden, cells, c0, c0, recurrent, peephole);
         var grads = new Gradients<T>(gradGates, gradHidden, gradCell, gradRecurrentState, gradPeephole);
+        nint masks = Address<T>(loop.RecurrentMasks);
         int slices = BatchParallel.Slices(batch, steps * batch * units);
         // Each slice accumulates its own peephole gradient; they are added up afterwards.
         var partial = gradPeephole is null || slices == 1 ? null : Enumerable.Range(0, slices).Select(_ => torch.zeros_like(gradPeephole)).ToArray();
         BatchParallel.For(batch, slices, (slice, first, rows) =>
         {
             var peepholeGrad = partial is null ? grads.Peephole : TensorMemory.Pointer<T>(partial[slice]);
-            if (Blas.Available)
+            if (!Blas.Available)
+                BackwardWithViews(step, memory, grads, gradGates, gradRecurrentState, recurrent, steps, batch, units);
+            else if (loop.Plain)
                 BackwardRows(step, memory, grads, peepholeGrad, steps, batch, units, first, rows);
             else
-                BackwardWithViews(step, memory, grads, gradGates, gradRecurrentState, recurrent, steps, batch, units);
+                BackwardMaskedRows(step, memory, grads, peepholeGrad, loop.Mask, (T*)masks, steps, batch, units, first, rows);
         });
         if (partial is not null)
         {
@@ -317,6 +441,7 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         GC.KeepAlive(recurrent);
         GC.KeepAlive(peephole);
         GC.KeepAlive(gradPeephole);
+        GC.KeepAlive(loop);
     }
 
     /// <summary>Backward through time for batch rows [first, first + rows).</summary>
@@ -334,6 +459,65 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
                 dg + t * gateStride, memory.Peephole, gradPeephole, rows, units);
             // dL/dh_{t-1} from this step: dz_t Uᵀ.
             Blas.Gemm(false, true, rows, units, 4 * units, T.One, dg + t * gateStride, 4 * units, memory.Recurrent, 4 * units, T.Zero, dhRec, units);
+        }
+    }
+
+    /// <summary>
+    /// Backward through time with a padding mask and/or recurrent dropout masks. A masked row's
+    /// gate gradients stay zero, and the gradients of its h and c pass to the previous step unchanged.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void BackwardMaskedRows<T>(LstmCellMath.StepBackward<T> step, Saved<T> memory, Gradients<T> grads, T* gradPeephole,
+        StepMask? mask, T* dropout, long steps, int batch, int units, int first, int rows) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long gateStride = 4L * units * batch, stateStride = (long)units * batch, maskStride = (long)batch * units;
+        long gateOffset = 4L * units * first, stateOffset = (long)units * first;
+        T* g = memory.Gates + gateOffset, c = memory.Cells + stateOffset, c0 = memory.C0 + stateOffset;
+        T* dg = grads.Gates + gateOffset, dh = grads.Output + stateOffset, dc = grads.Cell + stateOffset, dhRec = grads.Recurrent + stateOffset;
+        T* masks = dropout == null ? null : dropout + stateOffset;
+        var pool = System.Buffers.ArrayPool<T>.Shared;
+        var scratchBuffer = pool.Rent(rows * units);
+        try
+        {
+            fixed (T* scratch = scratchBuffer)
+            {
+                for (long t = steps - 1; t >= 0; t--)
+                {
+                    T* gt = g + t * gateStride, ct = c + t * stateStride, cPrevious = t == 0 ? c0 : c + (t - 1) * stateStride;
+                    T* dgt = dg + t * gateStride, dht = dh + t * stateStride;
+                    var (start, end) = mask?.Range(t, first, rows) ?? (0, rows);
+                    if (mask is null)
+                    {
+                        step(gt, ct, cPrevious, dht, dhRec, dc, dgt, memory.Peephole, gradPeephole, rows, units);
+                    }
+                    else
+                    {
+                        for (int r = start; mask.NextRun(t, first, ref r, end, out int count); r += count)
+                        {
+                            long at = (long)r * units;
+                            step(gt + 4 * at, ct + at, cPrevious + at, dht + at, dhRec + at, dc + at, dgt + 4 * at, memory.Peephole, gradPeephole, count, units);
+                            // Consumed: the rows' dL/dh_{t-1} is the product below.
+                            new Span<T>(dhRec + at, count * units).Clear();
+                        }
+                        for (int r = 0; r < rows; r++)
+                        {
+                            // h_t = h_{t-1} and c_t = c_{t-1}: dL/dc passes as it is; dL/dh gains the output's gradient.
+                            if (!mask.Keeps(t, first + r))
+                                StepProducts.Add(dht + (long)r * units, dhRec + (long)r * units, units);
+                        }
+                    }
+                    if (end > start)
+                    {
+                        long at = (long)start * units;
+                        StepProducts.Backward(dgt + 4 * at, 4 * units, memory.Recurrent, masks == null ? null : masks + at, maskStride, scratch,
+                            dhRec + at, end - start, units, 4, accumulate: mask is not null);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            pool.Return(scratchBuffer);
         }
     }
 

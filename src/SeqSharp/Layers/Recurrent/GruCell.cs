@@ -76,6 +76,8 @@ public sealed class GruCell : RecurrentCell
     /// <inheritdoc />
     public override bool CanFuse => Activation.IsFusable && RecurrentActivation.IsFusable;
 
+    internal override bool FusesMasksAndDropout => Blas.Available;
+
     internal override void Build(long inputDim, ScalarType dtype)
     {
         _kernel = AddWeight("kernel", [inputDim, 3L * Units], KernelInitializer, dtype);
@@ -127,10 +129,12 @@ public sealed class GruCell : RecurrentCell
     }
 
     /// <inheritdoc />
-    public override (Tensor Outputs, Tensor[] FinalStates) RunFused(Tensor x, Tensor[] states)
+    internal override (Tensor Outputs, Tensor[] FinalStates) RunFused(Tensor x, Tensor[] states, RecurrentExtras extras)
     {
         var options = new GruFunctionOptions(Activation.Kind, RecurrentActivation.Kind, ResetAfter);
-        var outputs = GruFunction.apply(x, _kernel!, _recurrentKernel!, _bias!, states[0], options, LayerName)[0];
+        var outputs = NeedsGradient(x, states)
+            ? GruFunction.apply(x, _kernel!, _recurrentKernel!, _bias!, states[0], extras, options, LayerName)[0]
+            : GruFunction.Infer(x, _kernel!, _recurrentKernel!, _bias, states[0], options, extras);
         return (outputs, [outputs[outputs.shape[0] - 1]]);
     }
 

@@ -76,6 +76,8 @@ public sealed class LstmCell : RecurrentCell
     /// <inheritdoc />
     public override bool CanFuse => Activation.IsFusable && RecurrentActivation.IsFusable;
 
+    internal override bool FusesMasksAndDropout => Blas.Available;
+
     internal override void Build(long inputDim, ScalarType dtype)
     {
         _kernel = AddWeight("kernel", [inputDim, 4L * Units], KernelInitializer, dtype);
@@ -141,19 +143,18 @@ public sealed class LstmCell : RecurrentCell
         return [o * Activation.Apply(cNext), cNext];
     }
 
-    /// <inheritdoc />
-    public override (Tensor Outputs, Tensor[] FinalStates) RunFused(Tensor x, Tensor[] states)
+    internal override (Tensor Outputs, Tensor[] FinalStates) RunFused(Tensor x, Tensor[] states, RecurrentExtras extras)
     {
         var options = new LstmFunctionOptions(Activation.Kind, RecurrentActivation.Kind);
         Tensor outputs, lastCell;
         if (NeedsGradient(x, states))
         {
-            var result = LstmFunction.apply(x, _kernel!, _recurrentKernel!, _bias!, _peephole!, states[0], states[1], options, LayerName);
+            var result = LstmFunction.apply(x, _kernel!, _recurrentKernel!, _bias!, _peephole!, states[0], states[1], extras, options, LayerName);
             (outputs, lastCell) = (result[0], result[1]);
         }
         else
         {
-            (outputs, lastCell) = LstmFunction.Infer(x, _kernel!, _recurrentKernel!, _bias, _peephole, states[0], states[1], options);
+            (outputs, lastCell) = LstmFunction.Infer(x, _kernel!, _recurrentKernel!, _bias, _peephole, states[0], states[1], options, extras);
         }
         return (outputs, [outputs[outputs.shape[0] - 1], lastCell]);
     }

@@ -1,4 +1,5 @@
 using TorchSharp;
+using SeqSharp.Layers.Kernels;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -11,7 +12,7 @@ namespace SeqSharp.Layers;
 /// <remarks>
 /// Each cell has two implementations of the same equations: <see cref="Step"/>, a plain op-by-op
 /// version differentiated by TorchSharp's autograd (the reference, and the path for activations the
-/// fused kernel does not cover), and <see cref="RunFused"/>, the whole sequence in one custom
+/// fused kernel does not cover), and <see cref="RunFused(Tensor, Tensor[])"/>, the whole sequence in one custom
 /// autograd function with a hand-written backward-through-time.
 /// </remarks>
 public abstract class RecurrentCell : nn.Module
@@ -103,8 +104,14 @@ public abstract class RecurrentCell : nn.Module
     /// <summary>The weights in Keras's order.</summary>
     public IReadOnlyList<Parameter> Weights => _weights;
 
-    /// <summary>Whether <see cref="RunFused"/> supports this cell's configuration.</summary>
+    /// <summary>Whether <see cref="RunFused(Tensor, Tensor[])"/> supports this cell's configuration.</summary>
     public abstract bool CanFuse { get; }
+
+    /// <summary>
+    /// Whether <see cref="RunFused(Tensor, Tensor[], RecurrentExtras)"/> takes padding masks and
+    /// per-gate dropout masks in this process (its kernel needs LibTorch's BLAS called directly).
+    /// </summary>
+    internal virtual bool FusesMasksAndDropout => false;
 
     /// <summary>Creates the weights for inputs with <paramref name="inputDim"/> features.</summary>
     internal abstract void Build(long inputDim, ScalarType dtype);
@@ -132,7 +139,14 @@ public abstract class RecurrentCell : nn.Module
     /// <c>(batch, timesteps, features)</c>; returns every output, time-major
     /// <c>(timesteps, batch, units)</c>, and the final states.
     /// </summary>
-    public abstract (Tensor Outputs, Tensor[] FinalStates) RunFused(Tensor x, Tensor[] states);
+    public (Tensor Outputs, Tensor[] FinalStates) RunFused(Tensor x, Tensor[] states) => RunFused(x, states, RecurrentExtras.None);
+
+    /// <summary>
+    /// <see cref="RunFused(Tensor, Tensor[])"/> with Keras's padding mask and per-gate dropout masks:
+    /// at a masked step a sample's states are carried over unchanged (the outputs returned are the
+    /// states; <see cref="Rnn"/> turns them into Keras's masked outputs).
+    /// </summary>
+    internal abstract (Tensor Outputs, Tensor[] FinalStates) RunFused(Tensor x, Tensor[] states, RecurrentExtras extras);
 
     /// <summary>Whether the fused call must record an autograd node: gradients are on and some input or weight wants one.</summary>
     private protected bool NeedsGradient(Tensor x, Tensor[] states) =>

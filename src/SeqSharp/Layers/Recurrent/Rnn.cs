@@ -1,3 +1,4 @@
+using SeqSharp.Layers.Kernels;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -18,10 +19,11 @@ namespace SeqSharp.Layers;
 /// output repeats the previous step's output (zeros before the first unmasked step), or is zero
 /// with <see cref="ZeroOutputForMask"/>. The output mask is the input mask with
 /// <see cref="ReturnSequences"/>, else none.</para>
-/// <para>Which implementation runs: the cell's fused kernel when its activations allow it, except
-/// for calls with a mask that masks something and for training calls with recurrent dropout,
-/// which run the op-by-op loop (<see cref="RecurrentCell.Step"/>). Input dropout is applied to the
-/// whole sequence before the fused kernel.</para>
+/// <para>Which implementation runs: the cell's fused kernel when its activations allow it, with
+/// masks and recurrent dropout inside the kernel (where LibTorch's BLAS can be called directly, as
+/// on x86-64 Linux; elsewhere such calls run the op-by-op loop, <see cref="RecurrentCell.Step"/>).
+/// A single input dropout mask is applied to the whole sequence before the kernel; the per-gate
+/// masks Keras draws with recurrent dropout are applied inside it.</para>
 /// </remarks>
 public abstract partial class Rnn : Layer
 {
@@ -211,7 +213,7 @@ public abstract partial class Rnn : Layer
         var recurrentMasks = recurrentDropout ? Cell.DropoutMasks(Cell.RecurrentDropout, batch, Units, x.dtype) : null;
 
         var (outputs, finalStates) = UseFused(mask is not null, recurrentMasks is not null)
-            ? RunFused(x, states, inputMasks)
+            ? RunFused(x, states, mask, inputMasks, recurrentMasks)
             : RunOpByOp(x, states, mask, inputMasks, recurrentMasks);
 
         if (Stateful)
@@ -265,30 +267,63 @@ public abstract partial class Rnn : Layer
 
     private bool UseFused(bool masked, bool recurrentDropout)
     {
-        bool possible = Cell.CanFuse && !masked && !recurrentDropout;
+        bool extras = masked || recurrentDropout;
+        bool possible = Cell.CanFuse && (!extras || Cell.FusesMasksAndDropout);
         return Implementation switch
         {
             RecurrentImplementation.Fused => possible ? true : throw new InvalidOperationException(
                 $"Layer '{Name}' cannot use the fused kernel for this call: " +
-                (!Cell.CanFuse ? "its activations have no fused form" : masked ? "the input has a mask" : "recurrent dropout is active in training") +
+                (!Cell.CanFuse ? "its activations have no fused form"
+                    : $"{(masked ? "the input has a mask" : "recurrent dropout is active in training")}, which the fused kernel supports only with LibTorch's BLAS loaded directly (x86-64 Linux)") +
                 ". Use RecurrentImplementation.Auto or OpByOp."),
             RecurrentImplementation.OpByOp => false,
             _ => possible,
         };
     }
 
-    private (Tensor Outputs, Tensor[] FinalStates) RunFused(Tensor x, Tensor[] states, Tensor? inputMasks)
+    private (Tensor Outputs, Tensor[] FinalStates) RunFused(Tensor x, Tensor[] states, Tensor? mask, Tensor? inputMasks, Tensor? recurrentMasks)
     {
-        // Without recurrent dropout there is one input mask, the same at every step (Keras applies it to the whole sequence too).
-        if (inputMasks is not null)
+        // One input mask for all gates (no recurrent dropout) is the same at every step: applied to the whole sequence.
+        // Per-gate masks (with recurrent dropout, as Keras) go to the kernel.
+        if (inputMasks is not null && inputMasks.shape[0] == 1)
+        {
             x = x * inputMasks[0].unsqueeze(1);
-        return Cell.RunFused(x, states);
+            inputMasks = null;
+        }
+        var stepMask = StepMask.From(mask);
+        // Samples reordered so that padded steps cost nothing in the kernel's batch slices; restored after.
+        var order = stepMask?.BalancedOrder(BatchParallel.Slices((int)x.shape[0], x.shape[0] * x.shape[1] * Units));
+        Tensor? index = null;
+        if (order is not null)
+        {
+            index = torch.tensor(order.Select(i => (long)i).ToArray());
+            x = x.index_select(0, index);
+            states = states.Select(s => s.index_select(0, index)).ToArray();
+            inputMasks = inputMasks?.index_select(1, index);
+            recurrentMasks = recurrentMasks?.index_select(1, index);
+            stepMask = stepMask!.Reordered(order);
+        }
+        var (sequence, finalStates) = Cell.RunFused(x, states, new RecurrentExtras(stepMask, inputMasks, recurrentMasks));
+        if (index is not null)
+        {
+            var inverse = index.argsort();
+            sequence = sequence.index_select(1, inverse);
+            finalStates = finalStates.Select(s => s.index_select(0, inverse)).ToArray();
+        }
+        if (mask is null)
+            return (sequence, finalStates);
+        // The kernel carries the states over masked steps; Keras's output there is the previous output
+        // (so the state, once a step has been used; zeros before) or zeros with zeroOutputForMask.
+        var shown = ZeroOutputForMask ? mask : mask.to_type(ScalarType.Int32).cumsum(1).gt(0);
+        if (shown.all().item<bool>())
+            return (sequence, finalStates);
+        return (sequence * shown.t().unsqueeze(2).to_type(sequence.dtype), finalStates);
     }
 
     /// <summary>
-    /// The reference loop over <see cref="RecurrentCell.Step"/>, with Keras's masking; used for
-    /// masks and recurrent dropout, which the fused kernels do not implement (fused masking is a
-    /// follow-up).
+    /// The reference loop over <see cref="RecurrentCell.Step"/>, with Keras's masking: used for
+    /// activations without a fused form, for <see cref="RecurrentImplementation.OpByOp"/>, and for
+    /// masks and recurrent dropout where the fused kernels cannot call the BLAS directly.
     /// </summary>
     private (Tensor Outputs, Tensor[] FinalStates) RunOpByOp(Tensor x, Tensor[] states, Tensor? mask, Tensor? inputMasks, Tensor? recurrentMasks)
     {

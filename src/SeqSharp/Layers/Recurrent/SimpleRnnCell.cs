@@ -53,6 +53,8 @@ public sealed class SimpleRnnCell : RecurrentCell
     /// <inheritdoc />
     public override bool CanFuse => Activation.IsFusable;
 
+    internal override bool FusesMasksAndDropout => Blas.Available;
+
     internal override void Build(long inputDim, ScalarType dtype)
     {
         _kernel = AddWeight("kernel", [inputDim, Units], KernelInitializer, dtype);
@@ -73,11 +75,11 @@ public sealed class SimpleRnnCell : RecurrentCell
     internal override Tensor[] StepWithGates(Tensor x, Tensor[] states, IDictionary<string, Tensor> gates) => Step(x, states);
 
     /// <inheritdoc />
-    public override (Tensor Outputs, Tensor[] FinalStates) RunFused(Tensor x, Tensor[] states)
+    internal override (Tensor Outputs, Tensor[] FinalStates) RunFused(Tensor x, Tensor[] states, RecurrentExtras extras)
     {
         var outputs = NeedsGradient(x, states)
-            ? SimpleRnnFunction.apply(x, _kernel!, _recurrentKernel!, _bias!, states[0], Activation.Kind, LayerName)[0]
-            : SimpleRnnFunction.Infer(x, _kernel!, _recurrentKernel!, _bias, states[0], Activation.Kind);
+            ? SimpleRnnFunction.apply(x, _kernel!, _recurrentKernel!, _bias!, states[0], extras, Activation.Kind, LayerName)[0]
+            : SimpleRnnFunction.Infer(x, _kernel!, _recurrentKernel!, _bias, states[0], Activation.Kind, extras);
         return (outputs, [outputs[outputs.shape[0] - 1]]);
     }
 
