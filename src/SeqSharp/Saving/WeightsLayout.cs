@@ -21,6 +21,7 @@ internal sealed record VarsGroup(string Path, string Name, string Owner, IReadOn
 /// <c>dense_1</c>, ...; never the layer's own name, which differs between two builds of one model).
 /// A recurrent layer keeps its weights in its cell: <c>layers/lstm/vars</c> is empty and
 /// <c>layers/lstm/cell/vars</c> holds kernel, recurrent kernel, bias (and our peepholes as <c>3</c>).
+/// MultiHeadAttention keeps its projections in sublayers: <c>layers/multi_head_attention/query_dense/vars</c>, ...
 /// </summary>
 internal static class WeightsLayout
 {
@@ -58,6 +59,13 @@ internal static class WeightsLayout
             {
                 groups.Add(new VarsGroup(path, layer.Name, $"layer '{layer.Name}'", []));
                 groups.Add(new VarsGroup(path + "/cell", rnn.Cell.GetName(), $"cell of layer '{layer.Name}'", rnn.Cell.Weights));
+            }
+            else if (layer is MultiHeadAttention attention)
+            {
+                // Keras keeps the projections in EinsumDense sublayers: layers/multi_head_attention/query_dense/vars, ...
+                groups.Add(new VarsGroup(path, layer.Name, $"layer '{layer.Name}'", []));
+                foreach (var (attribute, name, variables) in attention.SavedSublayers())
+                    groups.Add(new VarsGroup($"{path}/{attribute}", name, $"{name} projection of layer '{layer.Name}'", variables));
             }
             else
             {

@@ -143,6 +143,25 @@ public sealed class MultiHeadAttention : MultiInputLayer
         (AddWeight(name + "_kernel", kernelShape, new ProjectionInitializer(KernelInitializer, fans)),
          UseBias ? AddWeight(name + "_bias", biasShape, BiasInitializer) : null);
 
+    /// <summary>
+    /// Where Keras 3 saves the projections' variables, in the order its weights file has them: each
+    /// <c>EinsumDense</c> sublayer under its public attribute (<c>layers/multi_head_attention/query_dense/vars</c>
+    /// holds the query kernel and bias), the attributes in alphabetical order; empty before building.
+    /// </summary>
+    internal IReadOnlyList<(string Attribute, string Name, IReadOnlyList<Parameter> Variables)> SavedSublayers()
+    {
+        if (_queryKernel is null)
+            return [];
+        IReadOnlyList<Parameter> Vars(Parameter kernel, Parameter? bias) => bias is null ? [kernel] : [kernel, bias];
+        return
+        [
+            ("key_dense", "key", Vars(_keyKernel!, _keyBias)),
+            ("output_dense", "attention_output", Vars(_outputKernel!, _outputBias)),
+            ("query_dense", "query", Vars(_queryKernel, _queryBias)),
+            ("value_dense", "value", Vars(_valueKernel!, _valueBias)),
+        ];
+    }
+
     /// <summary>Initialises an einsum kernel as the 2-D matrix of its projection, so that fans are <c>(inputs, outputs)</c>.</summary>
     private sealed class ProjectionInitializer(Initializer inner, long[] matrixShape) : Initializer
     {
