@@ -289,6 +289,10 @@ public partial class Model
         RequireSteps(validationSteps, nameof(validationSteps));
         RequireWorkers(workers, maxQueueSize);
         RequireLayers();
+        if (Distributed(Distribution.Current) is { } distribution)
+            throw new NotSupportedException(
+                $"Fit on a batch source is not distributed yet: under a distribution of {distribution.WorldSize} ranks each rank would train on its own batches without averaging gradients. " +
+                "Pass arrays or tensors to Fit (each rank then trains on its share of every global batch), or train on one rank.");
         if (stepsPerEpoch is null && train.BatchCount is null && train is DatasetAdapter)
             throw new ArgumentException("The dataset is endless (BatchCount is null): give stepsPerEpoch so that an epoch can end.", nameof(stepsPerEpoch));
         if (validationSteps is null && validation is DatasetAdapter { BatchCount: null })

@@ -45,7 +45,17 @@ internal static class WeightsLayout
                 used[key] = 0;
             }
             string path = "layers/" + key;
-            if (layer is Rnn rnn)
+            if (layer is Bidirectional bidirectional)
+            {
+                // Keras 3 keeps a wrapper's layers under their attribute names, each RNN's weights in its cell.
+                groups.Add(new VarsGroup(path, layer.Name, $"layer '{layer.Name}'", []));
+                foreach (var (attribute, inner) in new[] { ("forward_layer", bidirectional.ForwardLayer), ("backward_layer", bidirectional.BackwardLayer) })
+                {
+                    groups.Add(new VarsGroup($"{path}/{attribute}", inner.Name, $"{attribute} of layer '{layer.Name}'", []));
+                    groups.Add(new VarsGroup($"{path}/{attribute}/cell", inner.Cell.GetName(), $"{attribute} cell of layer '{layer.Name}'", inner.Cell.Weights));
+                }
+            }
+            else if (layer is Rnn rnn)
             {
                 groups.Add(new VarsGroup(path, layer.Name, $"layer '{layer.Name}'", []));
                 groups.Add(new VarsGroup(path + "/cell", rnn.Cell.GetName(), $"cell of layer '{layer.Name}'", rnn.Cell.Weights));

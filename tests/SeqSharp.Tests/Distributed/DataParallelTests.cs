@@ -45,6 +45,22 @@ public class DataParallelTests(ITestOutputHelper output)
         TinyModels.AssertSameWeights(alone.GetWeights(), withDistribution.GetWeights());
     }
 
+    [Fact]
+    public void Fit_OnABatchSource_UnderSeveralRanks_IsRefusedRatherThanTrainingUnsynchronised()
+    {
+        var (x, y) = Data(16);
+        var models = Enumerable.Range(0, 2).Select(_ => Model(6)).ToArray();
+        var before = models[0].GetWeights();
+        var errors = new string[2];
+        RunRanks(2, (rank, dp) =>
+        {
+            errors[rank] = Assert.Throws<NotSupportedException>(() => models[rank].Fit(new[] { (x, y) }, epochs: 1, verbose: 0)).Message;
+            return new History();
+        });
+        Assert.All(errors, m => Assert.Contains("not distributed yet", m));
+        TinyModels.AssertSameWeights(before, models[0].GetWeights());
+    }
+
     [Theory]
     [InlineData(2, 16)]
     [InlineData(3, 10)]   // 10 = 4 + 3 + 3, and the last batch of 6 = 2 + 2 + 2 of 46 training samples

@@ -19,7 +19,7 @@ public class FunctionalCorpusTests
     public static TheoryData<string> Files() =>
     [
         "stockjockey_seq2seq_keras2.1.h5", "mt_seq2seq_keras2.2.h5", "chatbot_encoder_keras2.2.h5",
-        "chatbot_decoder_keras2.2.h5",
+        "chatbot_decoder_keras2.2.h5", "ids_conv1d_bilstm.keras",
     ];
 
     private sealed record Expected(List<Tensor> Inputs, List<Tensor> Outputs, string KerasVersion, string[] OutputNames);
