@@ -152,10 +152,9 @@ public partial class Model
         for (int i = 0; i < inputs.Count; i++)
         {
             var x = inputs[i];
-            var expected = _inputs[i].SampleShape;
-            if (x.dim() != expected.Length + 1 || expected.Where((d, k) => d != -1 && d != x.shape[k + 1]).Any())
+            if (!FitsInput(i, x))
                 throw new ArgumentException(
-                    $"Input {i} ('{_inputs[i].Name}') of model '{Name}' expects shape {ShapeText.WithBatch(expected)}. Received: {ShapeText.Format(x.shape)}.");
+                    $"Input {i} ('{_inputs[i].Name}') of model '{Name}' expects shape {ShapeText.WithBatch(_inputs[i].SampleShape)}. Received: {ShapeText.Format(x.shape)}.");
             values[_inputs[i]] = (x, null);
         }
         foreach (var node in _nodes)
@@ -166,6 +165,13 @@ public partial class Model
                 values[node.Outputs[k]] = (outputs[k], k == 0 ? mask : null);
         }
         return _outputs.Select(o => values[o].Value).ToList();
+    }
+
+    /// <summary>Whether a tensor (batch axis first) has input <paramref name="i"/>'s rank and known sizes.</summary>
+    private bool FitsInput(int i, Tensor x)
+    {
+        var expected = _inputs[i].SampleShape;
+        return x.dim() == expected.Length + 1 && !expected.Where((d, k) => d != -1 && d != x.shape[k + 1]).Any();
     }
 
     private Tensor GraphForward(Tensor x)

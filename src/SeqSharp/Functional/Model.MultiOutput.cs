@@ -161,7 +161,7 @@ public partial class Model
         if (y.Count != _outputs.Count)
             throw new ArgumentException(
                 $"Model '{Name}' has {_outputs.Count} outputs ({string.Join(", ", OutputNames)}); '{what}' holds {y.Count} target array(s). Pass one per output, in that order.", what);
-        var inputShapes = _inputs.Count == 1 ? [_inputLayoutShapesOrFirst()] : CurrentInputShapes();
+        var inputShapes = _inputs.Count == 1 ? [_inputs[0].SampleShape] : CurrentInputShapes();
         var outputs = GraphOutputShapes(inputShapes);
         var multi = loss as MultiOutputLoss;
         var matched = new List<Tensor>();
@@ -189,8 +189,6 @@ public partial class Model
         _targetLayout.Value = layout;
         return packed;
     }
-
-    private long[] _inputLayoutShapesOrFirst() => _inputs[0].SampleShape;
 
     /// <summary>One target tensor per output, from the packed targets of the call in progress.</summary>
     internal IReadOnlyList<Tensor> UnpackTargets(Tensor packed) =>

@@ -85,10 +85,9 @@ public partial class Model
                 throw new ArgumentException($"'{what}'[{i}] (input '{_inputs[i].Name}') is null.", what);
             if (x[i].dim() < 1)
                 throw new ArgumentException($"'{what}'[{i}] (input '{_inputs[i].Name}') needs a samples axis. Received a scalar.", what);
-            var expected = _inputs[i].SampleShape;
-            if (x[i].dim() != expected.Length + 1 || expected.Where((d, k) => d != -1 && d != x[i].shape[k + 1]).Any())
+            if (!FitsInput(i, x[i]))
                 throw new ArgumentException(
-                    $"'{what}'[{i}] (input '{_inputs[i].Name}') must have shape {ShapeText.WithBatch(expected)}. Received: {ShapeText.Format(x[i].shape)}.", what);
+                    $"'{what}'[{i}] (input '{_inputs[i].Name}') must have shape {ShapeText.WithBatch(_inputs[i].SampleShape)}. Received: {ShapeText.Format(x[i].shape)}.", what);
             if (x[i].shape[0] != x[0].shape[0])
                 throw new ArgumentException(
                     $"The inputs in '{what}' must have the same number of samples. Received: {string.Join(", ", x.Select((t, k) => $"{_inputs[k].Name}: {t.shape[0]}"))}.", what);

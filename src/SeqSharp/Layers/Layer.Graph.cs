@@ -37,7 +37,7 @@ public abstract partial class Layer
                 $"Layer '{Name}' ({ClassName}) cannot be applied to {string.Join(", ", inputs.Select(t => $"{t.Name} of shape {ShapeText.WithBatch(t.SampleShape)}"))}: {e.Message}", e);
         }
         var node = new Node(this, inputs.ToList(), mainInputs, callArgs, _nodes++);
-        node.Outputs = shapes.Select((s, k) => new KerasTensor(s, k == 0 ? DType : DType, $"{Name}[{node.Index}][{k}]") { Node = node, OutputIndex = k }).ToList();
+        node.Outputs = shapes.Select((s, k) => new KerasTensor(s, DType, $"{Name}[{node.Index}][{k}]") { Node = node, OutputIndex = k }).ToList();
         return node.Outputs[0];
     }
 
@@ -66,4 +66,8 @@ public abstract partial class Layer
         var (output, mask) = CallWithMask(inputs[0], masks[0]);
         return ([output], mask);
     }
+
+    /// <summary>The output mask of a call made outside <see cref="CallWithMask"/> (a call with states), from the incoming mask.</summary>
+    private protected Tensor? OutputMask(Tensor input, Tensor? mask) =>
+        mask is null ? null : ComputeMask(input, mask.dtype == ScalarType.Bool ? mask : mask.ne(0));
 }

@@ -146,10 +146,9 @@ internal sealed partial class KerasConfigReader
                     main.Add(TensorHistory(value, what));
                     positional = true;
                 }
-                else if (key is not ("training" or "mask") && value is not IReadOnlyDictionary<string, object?> { } d || (value is IReadOnlyDictionary<string, object?> d2 && d2.GetValueOrDefault("class_name") as string != "__keras_tensor__"))
+                else if (key is not ("training" or "mask") && !(value is IReadOnlyDictionary<string, object?> d && d.GetValueOrDefault("class_name") is "__keras_tensor__"))
                 {
-                    if (key is not ("training" or "mask"))
-                        args[key] = value;
+                    args[key] = value;
                 }
             }
         }

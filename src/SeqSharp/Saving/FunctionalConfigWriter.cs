@@ -17,10 +17,8 @@ internal static partial class KerasConfigWriter
             Dictionary<string, object?> entry;
             if (layer is InputLayer input)
             {
-                entry = InputLayerEntry(input.Name, [null, .. input.InputShape!.Select(d => d == -1 ? null : (object?)d)],
-                    model.Inputs.First(i => i.Layer == layer).DType is var t && t == TorchSharp.torch.ScalarType.Float64 ? t : TorchSharp.torch.ScalarType.Float32);
-                if (model.Inputs.First(i => i.Layer == layer).DType is var dtype && dtype is not (TorchSharp.torch.ScalarType.Float32 or TorchSharp.torch.ScalarType.Float64))
-                    ((Dictionary<string, object?>)entry["config"]!)["dtype"] = dtype == TorchSharp.torch.ScalarType.Int32 ? "int32" : "int64";
+                entry = InputLayerEntry(input.Name, BatchShape(input.InputShape!), TorchSharp.torch.ScalarType.Float32);
+                ((Dictionary<string, object?>)entry["config"]!)["dtype"] = DTypeName(model.Inputs.First(i => i.Layer == layer).DType);
                 entry["name"] = input.Name;
                 entry["inbound_nodes"] = new List<object?>();
             }
@@ -59,6 +57,14 @@ internal static partial class KerasConfigWriter
 
     private static List<object?> BatchShape(long[] sampleShape) => [null, .. sampleShape.Select(d => d == -1 ? null : (object?)d)];
 
+    private static string DTypeName(TorchSharp.torch.ScalarType dtype) => dtype switch
+    {
+        TorchSharp.torch.ScalarType.Float64 => "float64",
+        TorchSharp.torch.ScalarType.Int64 => "int64",
+        TorchSharp.torch.ScalarType.Int32 => "int32",
+        _ => "float32",
+    };
+
     private static List<object?> History(KerasTensor t) =>
         t.Node is null ? [t.Layer.Name, 0L, 0L] : [t.Node.Layer.Name, (long)t.Node.Index, (long)t.OutputIndex];
 
@@ -68,13 +74,7 @@ internal static partial class KerasConfigWriter
         ["config"] = new Dictionary<string, object?>
         {
             ["shape"] = BatchShape(t.SampleShape),
-            ["dtype"] = t.DType switch
-            {
-                TorchSharp.torch.ScalarType.Float64 => "float64",
-                TorchSharp.torch.ScalarType.Int64 => "int64",
-                TorchSharp.torch.ScalarType.Int32 => "int32",
-                _ => "float32",
-            },
+            ["dtype"] = DTypeName(t.DType),
             ["keras_history"] = History(t),
         },
     };

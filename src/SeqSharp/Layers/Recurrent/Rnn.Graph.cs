@@ -50,7 +50,6 @@ public abstract partial class Rnn
         if (!ReturnState && inputs.Count == 1)
             return base.CallNode(inputs, masks, mainInputs, callArgs);
         var (output, states) = CallWithState(inputs[0], masks[0], inputs.Count > 1 ? inputs.Skip(1).ToList() : null);
-        var mask = masks[0] is { } m ? ComputeMask(inputs[0], m.dtype == ScalarType.Bool ? m : m.ne(0)) : null;
-        return (ReturnState ? [output, .. states] : [output], mask);
+        return (ReturnState ? [output, .. states] : [output], OutputMask(inputs[0], masks[0]));
     }
 }

@@ -217,7 +217,6 @@ public sealed class Bidirectional : Layer
         if (!ReturnState)
             return base.CallNode(inputs, masks, mainInputs, callArgs);
         var (output, states) = CallWithState(inputs[0], masks[0]);
-        var mask = masks[0] is { } m ? ComputeMask(inputs[0], m.dtype == ScalarType.Bool ? m : m.ne(0)) : null;
-        return ([output, .. states], mask);
+        return ([output, .. states], OutputMask(inputs[0], masks[0]));
     }
 }
