@@ -53,6 +53,23 @@ public class NpyDatasetTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void GetBatchRows_ReadsOnlyThoseRowsOfTheBatch()
+    {
+        using var folder = new TempFolder();
+        var (x, y) = Arrays();
+        NpyArray.Save(folder.File("x.npy"), x);
+        NpyArray.Save(folder.File("y.npy"), y);
+        using var data = new NpyDataset(folder.File("x.npy"), folder.File("y.npy"), batchSize: 4);
+        Assert.Equal(new long?[] { 4, 4, 2 }, Enumerable.Range(0, 3).Select(data.BatchLength));
+        var rows = data.GetBatchRows(1, 1, 2);   // rows 5 and 6 of the files
+        TensorAssert.Close(x.narrow(0, 5, 2), rows.X, atol: 0, what: "X rows 5..6");
+        TensorAssert.Close(y.narrow(0, 5, 2), rows.Y!, atol: 0, what: "Y rows 5..6");
+        Assert.Equal(new long[] { 0, 4, 3 }, data.GetBatchRows(2, 2, 0).X.shape);
+        Assert.Throws<ArgumentOutOfRangeException>(() => data.GetBatchRows(2, 1, 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => data.BatchLength(3));
+    }
+
+    [Fact]
     public void Fit_OnFiles_EqualsFitOnTheSameArraysInMemory()
     {
         using var folder = new TempFolder();
