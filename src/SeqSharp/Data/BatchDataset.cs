@@ -22,6 +22,9 @@ namespace SeqSharp.Data;
 /// depend on call order; results are consumed in index order and equal those of <c>workers: 0</c>.</para>
 /// <para>Enumerating the dataset yields <see cref="BatchCount"/> batches in index order (without
 /// sample weights).</para>
+/// <para>In data-parallel training (<see cref="Distributed.DataParallel"/>) each batch is a global batch
+/// split between the ranks. Override <see cref="BatchLength"/> and <see cref="GetBatchRows"/> so that each
+/// rank reads only its own rows; otherwise every rank makes the whole batch and keeps its rows.</para>
 /// </remarks>
 /// <example>
 /// <code>

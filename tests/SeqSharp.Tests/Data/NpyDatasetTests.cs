@@ -70,6 +70,28 @@ public class NpyDatasetTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TimeseriesDataset_OverNpyFiles_GivesTheWindowsOfTheSeries()
+    {
+        using var folder = new TempFolder();
+        manual_seed(9);
+        var series = randn(40, 3);
+        var next = series[.., 0..1].roll(-1, 0);
+        NpyArray.Save(folder.File("series.npy"), series);
+        NpyArray.Save(folder.File("next.npy"), next);
+        using var seriesFile = NpyArray.Open(folder.File("series.npy"));
+        using var nextFile = NpyArray.Open(folder.File("next.npy"));
+        using var mapped = Utils.TimeseriesDataset(seriesFile, nextFile, sequenceLength: 5, sequenceStride: 2, batchSize: 4, startIndex: 1);
+        Assert.Equal(18, mapped.Count);   // starts 1, 3, ..., 35
+        var rows = mapped.GetBatchRows(2, 1, 3);   // windows 9..11: starts 19, 21, 23
+        for (int i = 0; i < 3; i++)
+        {
+            long start = 19 + 2 * i;
+            TensorAssert.Close(series.narrow(0, start, 5), rows.X[i], atol: 0, what: $"window starting at {start}");
+            TensorAssert.Close(next[start], rows.Y![i], atol: 0, what: $"target of the window starting at {start}");
+        }
+    }
+
+    [Fact]
     public void Fit_OnFiles_EqualsFitOnTheSameArraysInMemory()
     {
         using var folder = new TempFolder();
