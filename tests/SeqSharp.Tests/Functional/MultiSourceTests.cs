@@ -124,6 +124,21 @@ public sealed class MultiSourceTests
     }
 
     [Fact]
+    public void GetBatchRows_OfAListBatch_CutsEveryInputAndTarget()
+    {
+        // What each rank of a data-parallel run asks for: its rows of every part of the batch.
+        var d = Data(10, 5, 81);
+        var rows = new ListBatches(d, 8).GetBatchRows(0, 3, 4);
+        Assert.Equal(2, rows.Inputs!.Count);
+        Assert.Equal(2, rows.Targets!.Count);
+        TensorAssert.Close(d.Sequence[3..7], rows.Inputs[0], atol: 0, what: "sequence rows");
+        TensorAssert.Close(d.Context[3..7], rows.Inputs[1], atol: 0, what: "context rows");
+        TensorAssert.Close(d.Reg[3..7], rows.Targets[0], atol: 0, what: "regression targets");
+        Assert.Equal(d.Cls[3..7].data<long>().ToArray(), rows.Targets[1].data<long>().ToArray());
+        Assert.Same(rows.Inputs[0], rows.X);
+    }
+
+    [Fact]
     public void BadBatch_IsNamedWithWhatWasExpected()
     {
         var model = TwoInTwoOut(71);
