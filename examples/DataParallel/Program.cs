@@ -7,7 +7,8 @@
 //
 // Options: --samples N (default 4096), --epochs N (3), --batch N (global batch, 128), --units N (32),
 // --steps N (time steps, 24), --threads N (TorchSharp threads per process), --throughput (print samples per
-// second), --allreduce (measure the allreduce cost instead of training), --die-on-rank R (that rank fails).
+// second), --allreduce (measure the allreduce cost instead of training), --die-on-rank R (that rank fails),
+// --source (train on a TimeseriesDataset, a batch source from which each rank gathers only its windows).
 //
 // Every rank ends with one line "rank R/N: loss L, weights sha256 H": the weights are bit-identical on
 // every rank, and the losses match a single process trained on the same global batches.
@@ -90,7 +91,18 @@ if (dieOnRank == distribution.Rank)
     callbacks.Add(new SeqSharp.Callbacks.LambdaCallback(onEpochEnd: (_, _) => throw new InvalidOperationException($"rank {dieOnRank} stops here on purpose (--die-on-rank)")));
 
 var clock = Stopwatch.StartNew();
-var history = model.Fit(windows, targets, batchSize: batch, epochs: epochs, verbose: chief ? 2 : 0, callbacks: callbacks);
+History history;
+if (args.Contains("--source"))
+{
+    // The same windows as a batch source: batch order shuffled each epoch (rank 0's order on every rank),
+    // and each rank cuts only its share of the windows of every global batch.
+    using var source = Utils.TimeseriesDataset(series[..(samples + steps - 1)], series[steps.., 0..1], sequenceLength: steps, batchSize: batch);
+    history = model.Fit(source, epochs: epochs, verbose: chief ? 2 : 0, callbacks: callbacks);
+}
+else
+{
+    history = model.Fit(windows, targets, batchSize: batch, epochs: epochs, verbose: chief ? 2 : 0, callbacks: callbacks);
+}
 double seconds = clock.Elapsed.TotalSeconds;
 
 if (throughput && chief)

@@ -133,7 +133,51 @@ public static class Utils
     /// </code>
     /// </example>
     public static Data.TimeseriesDataset TimeseriesDataset(Tensor data, Tensor? targets, int sequenceLength, int sequenceStride = 1,
+        int samplingRate = 1, int? batchSize = 128, bool shuffle = false, int? seed = null, int? startIndex = null, int? endIndex = null) =>
+        Windows(data, targets, sequenceLength, sequenceStride, samplingRate, batchSize, shuffle, seed, startIndex, endIndex, copy: true);
+
+    /// <summary>
+    /// <see cref="TimeseriesDataset(Tensor, Tensor?, int, int, int, int?, bool, int?, int?, int?)"/> over numpy
+    /// <c>.npy</c> files opened with <see cref="Data.NpyArray.Open"/>, without loading them: the series is
+    /// memory-mapped (<see cref="Data.NpyArray.AsTensor"/>), never copied, so each batch reads only the steps of
+    /// its windows from the file, and in data-parallel training each rank only those of its own windows.
+    /// </summary>
+    /// <param name="data">The series, time on axis 0, e.g. <c>(timesteps, features)</c>; not float16 (which needs a copy to widen).</param>
+    /// <param name="targets">Targets by time step, axis 0 aligned with <paramref name="data"/>, or null.</param>
+    /// <param name="sequenceLength">Samples per window, positive.</param>
+    /// <param name="sequenceStride">Steps between the starts of consecutive windows, positive and below the length of the data.</param>
+    /// <param name="samplingRate">Steps between consecutive samples of a window, positive and below the length of the data.</param>
+    /// <param name="batchSize">Windows per batch (default 128); null yields single windows without a batch axis.</param>
+    /// <param name="shuffle">Whether to put the windows in a random order (once, when the dataset is made).</param>
+    /// <param name="seed">The seed of the shuffle; null draws one from TorchSharp's generator.</param>
+    /// <param name="startIndex">The first step used (inclusive); null for 0.</param>
+    /// <param name="endIndex">The step after the last one used (exclusive); null for the length of the data.</param>
+    /// <remarks>
+    /// The arrays must stay open while the dataset is used (the dataset holds mappings of their files; disposing
+    /// it releases them). Pages of the file that were touched count in the process's resident memory until the
+    /// kernel reclaims them.
+    /// </remarks>
+    /// <exception cref="NotSupportedException">A float16 file.</exception>
+    /// <example>
+    /// <code>
+    /// using var series = NpyArray.Open("series.npy");     // (100_000_000, 8) float32, 3.2 GB
+    /// using var next = NpyArray.Open("next.npy");         // (100_000_000, 1)
+    /// using var windows = Utils.TimeseriesDataset(series, next, sequenceLength: 48, batchSize: 256);
+    /// model.Fit(windows, epochs: 3);
+    /// </code>
+    /// </example>
+    public static Data.TimeseriesDataset TimeseriesDataset(Data.NpyArray data, Data.NpyArray? targets, int sequenceLength, int sequenceStride = 1,
         int samplingRate = 1, int? batchSize = 128, bool shuffle = false, int? seed = null, int? startIndex = null, int? endIndex = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        using var mapped = data.AsTensor();
+        using var mappedTargets = targets?.AsTensor();
+        return Windows(mapped, mappedTargets, sequenceLength, sequenceStride, samplingRate, batchSize, shuffle, seed, startIndex, endIndex, copy: false);
+    }
+
+    /// <summary>The windows over <paramref name="data"/>: the dataset holds a copy, or (<paramref name="copy"/> false) the same memory.</summary>
+    private static Data.TimeseriesDataset Windows(Tensor data, Tensor? targets, int sequenceLength, int sequenceStride,
+        int samplingRate, int? batchSize, bool shuffle, int? seed, int? startIndex, int? endIndex, bool copy)
     {
         ArgumentNullException.ThrowIfNull(data);
         if (data.dim() == 0)
@@ -177,9 +221,13 @@ public static class Utils
         var order = starts.ToArray();
         if (shuffle)
             new Random(seed ?? (int)torch.randint(0, 1_000_000, [1], dtype: ScalarType.Int64).item<long>()).Shuffle(order);
-        using var dataView = data.detach();
-        using var targetView = targets?.detach();
-        return new Data.TimeseriesDataset(dataView.clone(), targetView?.clone(), order, sequenceLength, samplingRate, batchSize);
+        var dataView = data.detach();
+        var targetView = targets?.detach();
+        if (!copy)
+            return new Data.TimeseriesDataset(dataView, targetView, order, sequenceLength, samplingRate, batchSize);
+        using (dataView)
+        using (targetView)
+            return new Data.TimeseriesDataset(dataView.clone(), targetView?.clone(), order, sequenceLength, samplingRate, batchSize);
 
         static void CheckStep(int value, string name, long length)
         {

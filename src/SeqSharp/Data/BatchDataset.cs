@@ -22,6 +22,9 @@ namespace SeqSharp.Data;
 /// depend on call order; results are consumed in index order and equal those of <c>workers: 0</c>.</para>
 /// <para>Enumerating the dataset yields <see cref="BatchCount"/> batches in index order (without
 /// sample weights).</para>
+/// <para>In data-parallel training (<see cref="Distributed.DataParallel"/>) each batch is a global batch
+/// split between the ranks. Override <see cref="BatchLength"/> and <see cref="GetBatchRows"/> so that each
+/// rank reads only its own rows; otherwise every rank makes the whole batch and keeps its rows.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -46,6 +49,48 @@ public abstract class BatchDataset : IEnumerable<(Tensor X, Tensor? Y)>
 
     /// <summary>Batch <paramref name="index"/> (Keras <c>__getitem__</c>), from 0 to <see cref="BatchCount"/> - 1.</summary>
     public abstract Batch GetBatch(int index);
+
+    /// <summary>
+    /// The number of samples in batch <paramref name="index"/> when it is known without making the
+    /// batch, or null (the default) when only <see cref="GetBatch"/> can tell.
+    /// </summary>
+    /// <remarks>
+    /// Data-parallel training (<see cref="Distributed.DataParallel"/>) asks for it to split each global
+    /// batch between the ranks: when it is known, each rank asks <see cref="GetBatchRows"/> for its own
+    /// rows only; when it is null, every rank makes the whole batch and keeps its rows.
+    /// </remarks>
+    /// <param name="index">The batch, from 0 to <see cref="BatchCount"/> - 1.</param>
+    public virtual long? BatchLength(int index) => null;
+
+    /// <summary>
+    /// Samples <c>[start, start + count)</c> of batch <paramref name="index"/>: what one rank of a
+    /// data-parallel run trains on. Override it together with <see cref="BatchLength"/> to read only
+    /// those samples; the default makes the whole batch with <see cref="GetBatch"/> and keeps them.
+    /// </summary>
+    /// <param name="index">The batch, from 0 to <see cref="BatchCount"/> - 1.</param>
+    /// <param name="start">The first sample of the batch wanted, from 0.</param>
+    /// <param name="count">How many samples, 0 or more; <c>start + count</c> is at most the batch's length.</param>
+    /// <returns>The samples, batch axis first (<c>count</c> rows), as <see cref="GetBatch"/> would return them.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The rows are not inside the batch.</exception>
+    public virtual Batch GetBatchRows(int index, long start, long count)
+    {
+        var batch = GetBatch(index);
+        long rows = batch.X.dim() == 0 ? 0 : batch.X.shape[0];
+        if (start < 0 || count < 0 || start + count > rows)
+            throw new ArgumentOutOfRangeException(nameof(start), $"Expected samples within the {rows} of batch {index}. Received: start={start}, count={count}.");
+        return Rows(batch, start, count);
+    }
+
+    /// <summary>Samples [start, start + count) of a batch, as views; a batch whose parts disagree on the sample count is returned whole, for the caller's checks to refuse.</summary>
+    internal static Batch Rows(Batch batch, long start, long count)
+    {
+        long rows = batch.X.dim() == 0 ? -1 : batch.X.shape[0];
+        if (rows < 0 || batch.Y is { } y && (y.dim() == 0 || y.shape[0] != rows) || batch.SampleWeight is { } w && (w.dim() == 0 || w.shape[0] != rows))
+            return batch;
+        if (start == 0 && count == rows)
+            return batch;
+        return new Batch(batch.X.narrow(0, start, count), batch.Y?.narrow(0, start, count), batch.SampleWeight?.narrow(0, start, count));
+    }
 
     /// <summary>Called after every epoch of <c>Fit</c> (Keras <c>on_epoch_end</c>), e.g. to reshuffle samples; does nothing by default.</summary>
     public virtual void OnEpochEnd() { }

@@ -96,13 +96,34 @@ public sealed class NpyDataset : BatchDataset, IDisposable
 
     /// <summary>Rows <c>[index · BatchSize, …)</c> of the inputs (and targets), read from disk now into new tensors.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not in [0, <see cref="BatchCount"/>).</exception>
-    public override Batch GetBatch(int index)
+    public override Batch GetBatch(int index) => Read(index, 0, BatchLength(index)!.Value);
+
+    /// <summary>The rows in batch <paramref name="index"/>: <see cref="BatchSize"/>, fewer for the last batch.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not in [0, <see cref="BatchCount"/>).</exception>
+    public override long? BatchLength(int index)
     {
         int count = BatchCount!.Value;
         if (index < 0 || index >= count)
             throw new ArgumentOutOfRangeException(nameof(index), index, $"Expected a batch index in [0, {count}). Received: {index}.");
-        long start = (long)index * BatchSize;
-        long rows = Math.Min(BatchSize, _x.Count - start);
+        return Math.Min(BatchSize, _x.Count - (long)index * BatchSize);
+    }
+
+    /// <summary>
+    /// Rows <c>[start, start + count)</c> of batch <paramref name="index"/>, read from disk now: one
+    /// positional read per file of only those rows (a data-parallel rank's share of the batch).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not in [0, <see cref="BatchCount"/>), or the rows are not inside the batch.</exception>
+    public override Batch GetBatchRows(int index, long start, long count)
+    {
+        long length = BatchLength(index)!.Value;
+        if (start < 0 || count < 0 || start + count > length)
+            throw new ArgumentOutOfRangeException(nameof(start), $"Expected rows within the {length} of batch {index}. Received: start={start}, count={count}.");
+        return Read(index, start, count);
+    }
+
+    private Batch Read(int index, long offset, long rows)
+    {
+        long start = (long)index * BatchSize + offset;
         var x = _x.Read(start, rows);
         if (_y is null)
             return x;

@@ -86,15 +86,37 @@ public sealed class TimeseriesDataset : BatchDataset, IDisposable
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not in [0, <see cref="BatchCount"/>).</exception>
     public override Batch GetBatch(int index)
     {
-        int count = BatchCount!.Value;
-        if (index < 0 || index >= count)
-            throw new ArgumentOutOfRangeException(nameof(index), index, $"Expected a batch index in [0, {count}). Received: {index}.");
+        RequireIndex(index);
         if (BatchSize is not int batchSize)
         {
             var (x1, y1) = Gather(index, 1);
             return (x1.squeeze(0), y1?.squeeze(0));
         }
         var (x, y) = Gather(index * batchSize, Math.Min(batchSize, _starts.Length - index * batchSize));
+        return (x, y);
+    }
+
+    /// <summary>The windows in batch <paramref name="index"/>: <see cref="BatchSize"/>, fewer for the last batch; null when <see cref="BatchSize"/> is null (single windows without a batch axis).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not in [0, <see cref="BatchCount"/>).</exception>
+    public override long? BatchLength(int index)
+    {
+        RequireIndex(index);
+        return BatchSize is int batchSize ? Math.Min(batchSize, _starts.Length - (long)index * batchSize) : null;
+    }
+
+    /// <summary>
+    /// Windows <c>[start, start + count)</c> of batch <paramref name="index"/>, gathered now: only those
+    /// windows' steps are read from the series (a data-parallel rank's share of the batch).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not in [0, <see cref="BatchCount"/>), or the windows are not inside the batch.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="BatchSize"/> is null: single windows have no rows to split.</exception>
+    public override Batch GetBatchRows(int index, long start, long count)
+    {
+        if (BatchLength(index) is not long length)
+            throw new InvalidOperationException("This dataset yields single windows without a batch axis (batchSize: null), which cannot be split into rows; make it with a batchSize.");
+        if (start < 0 || count < 0 || start + count > length)
+            throw new ArgumentOutOfRangeException(nameof(start), $"Expected windows within the {length} of batch {index}. Received: start={start}, count={count}.");
+        var (x, y) = Gather((int)(index * (long)BatchSize!.Value + start), (int)count);
         return (x, y);
     }
 
@@ -119,6 +141,13 @@ public sealed class TimeseriesDataset : BatchDataset, IDisposable
     {
         _data.Dispose();
         _targets?.Dispose();
+    }
+
+    private void RequireIndex(int index)
+    {
+        int count = BatchCount!.Value;
+        if (index < 0 || index >= count)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"Expected a batch index in [0, {count}). Received: {index}.");
     }
 
     /// <summary>Windows [first, first + count) of the yield order, gathered into new tensors.</summary>

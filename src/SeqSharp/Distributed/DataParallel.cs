@@ -131,27 +131,25 @@ public sealed class DataParallel : IDisposable
         return copy;
     }
 
-    /// <summary>
-    /// Sums <c>gradient · localCount / globalCount</c> over the ranks into every variable's gradient, and
-    /// the weighted batch loss with it; a rank that failed says so, and then every rank throws.
-    /// </summary>
-    /// <returns>The global batch loss.</returns>
-    internal double AllreduceGradients(IReadOnlyList<Parameter> variables, double localLoss, long localCount, long globalCount, Exception? failure)
+    /// <summary>Rank 0's order of batch indices on every rank (other ranks' arrays must have the same length).</summary>
+    internal void BroadcastOrder(int[] order)
     {
-        double share = globalCount == 0 ? 0 : (double)localCount / globalCount;
-        var status = new[] { failure is null ? localLoss * share : 0.0, failure is null ? 0.0 : 1.0, failure is null ? 0.0 : Rank + 1.0 };
-        using (Guard("allreduce of the step's status"))
-            Communicator.AllreduceSum(status.AsSpan());
-        if (status[1] > 0)
-        {
-            if (failure is not null)
-                throw new DistributedTrainingException($"Rank {Rank} failed in a training step: {failure.Message}", failure);
-            throw new DistributedTrainingException(
-                $"{status[1]:0} other rank(s) failed in a training step (e.g. rank {Math.Max(0, status[2] - 1):0} if one); every rank stops. See the failing rank's own error.");
-        }
         if (WorldSize == 1)
-            return status[0];
+            return;
+        using (Guard("broadcast of the batch order"))
+            Communicator.Broadcast(MemoryMarshal.AsBytes(order.AsSpan()));
+    }
 
+    /// <summary>
+    /// Sums <c>gradient · localCount</c> over the ranks in fused buckets and divides by the global count, so every
+    /// variable's gradient becomes the gradient of the mean loss over the global batch; then exchanges the step's
+    /// status (loss, count, failure). A rank that failed sends zeros and says so, and then every rank throws
+    /// before any optimizer step.
+    /// </summary>
+    /// <returns>The global batch loss and the global batch's sample count.</returns>
+    internal (double Loss, long Count) AllreduceGradients(IReadOnlyList<Parameter> variables, double localLoss, long localCount, Exception? failure)
+    {
+        bool contributes = failure is null && localCount > 0;
         long total = 0;
         foreach (var v in variables)
             total += v.numel();
@@ -163,13 +161,13 @@ public sealed class DataParallel : IDisposable
         {
             int n = (int)v.numel();
             var slot = buffer.Slice((int)offset, n);
-            if (v.grad is { } g && localCount > 0)
+            if (contributes && v.grad is { } g)
             {
                 using var contiguous = g.contiguous();
                 MemoryMarshal.Cast<byte, float>(contiguous.bytes).CopyTo(slot);
-                float f = (float)share;
+                float weight = localCount;
                 for (int i = 0; i < slot.Length; i++)
-                    slot[i] *= f;
+                    slot[i] *= weight;
             }
             else
             {
@@ -185,6 +183,19 @@ public sealed class DataParallel : IDisposable
                 Communicator.AllreduceSum(piece);
             GradientCalls++;
         }
+
+        var status = new[] { contributes ? localLoss * localCount : 0.0, failure is null ? localCount : 0.0, failure is null ? 0.0 : 1.0, failure is null ? 0.0 : Rank + 1.0 };
+        using (Guard("allreduce of the step's status"))
+            Communicator.AllreduceSum(status.AsSpan());
+        if (status[2] > 0)
+        {
+            if (failure is not null)
+                throw new DistributedTrainingException($"Rank {Rank} failed in a training step: {failure.Message}", failure);
+            throw new DistributedTrainingException(
+                $"{status[2]:0} other rank(s) failed in a training step (e.g. rank {Math.Max(0, status[3] - 1):0} if one); every rank stops. See the failing rank's own error.");
+        }
+        long count = (long)status[1];
+        float globalCount = count;
         offset = 0;
         foreach (var v in variables)
         {
@@ -192,6 +203,8 @@ public sealed class DataParallel : IDisposable
             using var _ = no_grad();
             v.grad ??= zeros_like(v);
             var values = _bucket.AsSpan((int)offset, n);
+            for (int i = 0; i < values.Length; i++)
+                values[i] /= globalCount;
             if (v.grad.is_contiguous())
             {
                 values.CopyTo(MemoryMarshal.Cast<byte, float>(v.grad.bytes));
@@ -203,7 +216,58 @@ public sealed class DataParallel : IDisposable
             }
             offset += n;
         }
-        return status[0];
+        return (count == 0 ? 0 : status[0] / count, count);
+    }
+
+    /// <summary>
+    /// Whether every rank has another batch of a stream: true when all do, false when none does; ranks whose
+    /// streams end at different batches (sources that are not the same on every rank) all throw.
+    /// </summary>
+    internal bool AllHaveBatch(bool hasBatch, int step)
+    {
+        var flags = new[] { hasBatch ? 1.0 : 0.0, hasBatch ? 0.0 : 1.0 };
+        using (Guard("allreduce of the end-of-data flags"))
+            Communicator.AllreduceMax(flags.AsSpan());
+        if (flags[0] > 0 && flags[1] > 0)
+            throw new DistributedTrainingException(
+                $"The ranks' batch sources ended at different batches: this rank {(hasBatch ? "has" : "has no")} batch {step}, another rank {(hasBatch ? "has none" : "has one")}. " +
+                "In data-parallel training every rank must read the same stream of global batches (each keeps its share of each), or use an indexable BatchDataset.");
+        return flags[0] > 0;
+    }
+
+    /// <summary>
+    /// Whether every rank got through <paramref name="what"/>: a rank that failed rethrows its own exception, the
+    /// others throw <see cref="DistributedTrainingException"/>, so no rank goes on alone.
+    /// </summary>
+    internal void Agree(Exception? failure, string what)
+    {
+        var value = new[] { failure is null ? 0.0 : Rank + 1.0 };
+        using (Guard($"allreduce of the status of {what}"))
+            Communicator.AllreduceMax(value.AsSpan());
+        if (failure is not null)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        if (value[0] > 0)
+            throw new DistributedTrainingException($"Rank {value[0] - 1:0} failed in {what}; every rank stops. See that rank's own error.");
+    }
+
+    /// <summary>
+    /// After an evaluation run: every rank throws if any rank failed or was cancelled, or if the ranks evaluated
+    /// different numbers of batches (streams that differ between ranks).
+    /// </summary>
+    internal void CheckEvaluation(Exception? failure, bool cancelled, int steps)
+    {
+        var values = new[] { failure is null ? 0.0 : Rank + 1.0, cancelled ? 1.0 : 0.0, steps, -steps };
+        using (Guard("allreduce of the evaluation's status"))
+            Communicator.AllreduceMax(values.AsSpan());
+        if (failure is not null)
+            throw new DistributedTrainingException($"Rank {Rank} failed in an evaluation: {failure.Message}", failure);
+        if (values[0] > 0)
+            throw new DistributedTrainingException($"Rank {values[0] - 1:0} failed in an evaluation; every rank stops. See that rank's own error.");
+        if (values[1] > 0)
+            throw new OperationCanceledException(cancelled ? "The evaluation was cancelled." : "The evaluation was cancelled on another rank.");
+        if (values[2] != -values[3])
+            throw new DistributedTrainingException(
+                $"The ranks evaluated different numbers of batches (from {-values[3]:0} to {values[2]:0}; this rank {steps}): in data-parallel evaluation every rank must read the same global batches.");
     }
 
     /// <summary>Sums (loss · count, count) and every metric's running totals over the ranks into rank 0's.</summary>
@@ -246,15 +310,15 @@ public sealed class DataParallel : IDisposable
         return result;
     }
 
-    /// <summary>Whether any rank wants to stop (a callback set StopTraining there).</summary>
-    internal bool AnyRank(bool flag)
+    /// <summary>Whether any rank wants to stop (a callback set StopTraining there), and whether any rank's training was cancelled.</summary>
+    internal (bool Stop, bool Cancelled) AnyRank(bool stop, bool cancelled)
     {
         if (WorldSize == 1)
-            return flag;
-        var value = new[] { flag ? 1.0 : 0.0 };
-        using (Guard("allreduce of the stop flag"))
-            Communicator.AllreduceMax(value.AsSpan());
-        return value[0] > 0;
+            return (stop, cancelled);
+        var values = new[] { stop ? 1.0 : 0.0, cancelled ? 1.0 : 0.0 };
+        using (Guard("allreduce of the stop flags"))
+            Communicator.AllreduceMax(values.AsSpan());
+        return (values[0] > 0, values[1] > 0);
     }
 
     /// <summary>Leaves MPI (MPI_Finalize) and stops following this distribution.</summary>

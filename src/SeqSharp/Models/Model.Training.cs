@@ -173,11 +173,11 @@ public partial class Model
         if (classWeight is not null)
             trainData = WithClassWeights(trainData, classWeight);
         BuildFor(all.X);
-        if (Distributed(Distribution.Current) is { } distribution)
-            return FitDistributed(distribution, trainData, validation, batchSize, epochs, initialEpoch, verbose, callbacks, shuffle, optimizer, loss, cancellationToken);
-        using var train = new EpochIterator(new ArrayAdapter(trainData, batchSize, shuffle), null, 0, 1);
-        using var val = validation is null ? null : new EpochIterator(new ArrayAdapter(validation, batchSize, false), null, 0, 1);
-        return RunFit(train, val, epochs, initialEpoch, verbose, callbacks, null, cancellationToken);
+        // Data parallel: each rank takes its share of every global batch, in rank 0's order.
+        var ranks = Distributed(Distribution.Current);
+        using var train = new EpochIterator(new ArrayAdapter(trainData, batchSize, shuffle, ranks), null, 0, 1);
+        using var val = validation is null ? null : new EpochIterator(new ArrayAdapter(validation, batchSize, false, ranks), null, 0, 1);
+        return RunFit(train, val, epochs, initialEpoch, verbose, callbacks, null, cancellationToken, ranks);
     }
 
     /// <summary>Trains on rectangular arrays (<c>float</c>, <c>double</c>, <c>int</c>, <c>long</c>, <c>short</c>, <c>byte</c>, <c>bool</c>), or rectangular jagged arrays, e.g. <c>float[samples, timesteps, features]</c>.</summary>
@@ -289,10 +289,12 @@ public partial class Model
         RequireSteps(validationSteps, nameof(validationSteps));
         RequireWorkers(workers, maxQueueSize);
         RequireLayers();
-        if (Distributed(Distribution.Current) is { } distribution)
-            throw new NotSupportedException(
-                $"Fit on a batch source is not distributed yet: under a distribution of {distribution.WorldSize} ranks each rank would train on its own batches without averaging gradients. " +
-                "Pass arrays or tensors to Fit (each rank then trains on its share of every global batch), or train on one rank.");
+        var ranks = Distributed(Distribution.Current);
+        if (ranks is not null)
+        {
+            train = train.ForRanks(ranks);
+            validation = validation?.ForRanks(ranks);
+        }
         if (stepsPerEpoch is null && train.BatchCount is null && train is DatasetAdapter)
             throw new ArgumentException("The dataset is endless (BatchCount is null): give stepsPerEpoch so that an epoch can end.", nameof(stepsPerEpoch));
         if (validationSteps is null && validation is DatasetAdapter { BatchCount: null })
@@ -300,13 +302,15 @@ public partial class Model
         using var trainIterator = new EpochIterator(train, stepsPerEpoch, workers, maxQueueSize) { RanOut = () => RanOut(stepsPerEpoch, "training") };
         using var validationIterator = validation is null ? null
             : new EpochIterator(validation, validationSteps, workers, maxQueueSize) { RanOut = () => RanOut(validationSteps, "validation") };
-        return RunFit(trainIterator, validationIterator, epochs, initialEpoch, verbose, callbacks, classWeight, cancellationToken);
+        return RunFit(trainIterator, validationIterator, epochs, initialEpoch, verbose, callbacks, classWeight, cancellationToken, ranks);
     }
 
-    /// <summary>The training loop shared by every kind of data (Keras's trainer <c>fit</c>).</summary>
+    /// <summary>The training loop shared by every kind of data (Keras's trainer <c>fit</c>); <paramref name="ranks"/> for data-parallel training, whose adapters give this rank's share.</summary>
     private protected History RunFit(EpochIterator trainData, EpochIterator? validation, int epochs, int initialEpoch, int verbose,
-        IReadOnlyList<Callback>? callbacks, IReadOnlyDictionary<int, double>? classWeight, CancellationToken cancellationToken)
+        IReadOnlyList<Callback>? callbacks, IReadOnlyDictionary<int, double>? classWeight, CancellationToken cancellationToken, DataParallel? ranks = null)
     {
+        if (ranks is not null)
+            return RunFitDistributed(ranks, trainData, validation, epochs, initialEpoch, verbose, callbacks, classWeight, cancellationToken);
         var (optimizer, loss) = RequireCompiled(nameof(Fit));
         // As Keras: the optimizer is built for the trainable weights only, before training starts,
         // so an optimizer built for other variables is refused before any callback runs. A model
@@ -428,21 +432,10 @@ public partial class Model
         var data = PrepareData(x, y, sampleWeight, loss, "x", "y");
         BuildFor(data.X);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        IReadOnlyDictionary<string, double> results;
-        if (Distributed(Distribution.Current) is { } distribution)
-        {
-            var callbackList = DefaultCallbacks(callbacks, verbose, history: null, new Dictionary<string, object>
-            {
-                ["steps"] = data.Batches(batchSize),
-                ["verbose"] = verbose,
-            });
-            results = new Dictionary<string, double>(RunEvaluation(data, batchSize, callbackList, loss, distribution));
-        }
-        else
-        {
-            using var iterator = new EpochIterator(new ArrayAdapter(data, batchSize, false), null, 0, 1);
-            results = EvaluateOn(iterator, verbose, callbacks, loss, cancellationToken);
-        }
+        // Data parallel: each rank evaluates its share of every batch; the logs are global.
+        var ranks = Distributed(Distribution.Current);
+        using var iterator = new EpochIterator(new ArrayAdapter(data, batchSize, false, ranks), null, 0, 1);
+        var results = EvaluateOn(iterator, verbose, callbacks, loss, cancellationToken, ranks);
         ModelLog.Evaluated(Logger, Name, data.X.shape[0], clock.Elapsed.TotalMilliseconds, results);
         return results;
     }
@@ -506,18 +499,20 @@ public partial class Model
         RequireSteps(steps, nameof(steps));
         RequireWorkers(workers, maxQueueSize);
         RequireLayers();
-        using var iterator = new EpochIterator(adapter, steps, workers, maxQueueSize) { RanOut = () => RanOut(steps, "evaluation") };
-        return EvaluateOn(iterator, verbose, callbacks, loss, cancellationToken);
+        var ranks = Distributed(Distribution.Current);
+        using var iterator = new EpochIterator(ranks is null ? adapter : adapter.ForRanks(ranks), steps, workers, maxQueueSize) { RanOut = () => RanOut(steps, "evaluation") };
+        return EvaluateOn(iterator, verbose, callbacks, loss, cancellationToken, ranks);
     }
 
     private protected IReadOnlyDictionary<string, double> EvaluateOn(EpochIterator iterator, int verbose, IReadOnlyList<Callback>? callbacks, Loss loss,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, DataParallel? ranks = null)
     {
         var parameters = new Dictionary<string, object> { ["verbose"] = verbose };
         if (iterator.Steps is int steps)
             parameters["steps"] = steps;
         var list = DefaultCallbacks(callbacks, verbose, history: null, parameters);
-        return new Dictionary<string, double>(RunEvaluation(iterator, list, loss, cancellationToken));
+        return new Dictionary<string, double>(ranks is null ? RunEvaluation(iterator, list, loss, cancellationToken)
+            : RunEvaluationDistributed(ranks, iterator, list, loss, cancellationToken));
     }
 
     /// <summary>
@@ -692,174 +687,6 @@ public partial class Model
         logger?.LogWarning(
             "Your {What} input ran out of data before {Steps} steps; interrupting the epoch. Make sure that the source can generate at least stepsPerEpoch * epochs batches " +
             "(the next epoch enumerates it again).", what, steps);
-    }
-
-    /// <summary>Data-parallel training over several processes: every rank trains on its share of each global batch (in-memory data only).</summary>
-    private protected History FitDistributed(DataParallel distribution, Dataset trainData, Dataset? validation, int batchSize, int epochs, int initialEpoch, int verbose,
-        IReadOnlyList<Callback>? callbacks, bool shuffle, Optimizer optimizer, Loss loss, CancellationToken cancellationToken)
-    {
-        // As Keras: the optimizer is built for the trainable weights only, before training starts,
-        // so an optimizer built for other variables is refused before any callback runs.
-        var variables = UniqueLayers.SelectMany(l => l.TrainableWeights).ToList();
-        if (variables.Count > 0)
-            optimizer.Build(variables);
-        // Data parallel: every rank starts from rank 0's weights and optimizer state.
-        {
-            distribution.BroadcastTensors(UniqueLayers.SelectMany(l => l.Weights));
-            var state = optimizer.Variables;
-            distribution.BroadcastTensors(state);
-            optimizer.SetVariables(state);
-        }
-
-        var history = new History();
-        int steps = trainData.Batches(batchSize);
-        var list = DefaultCallbacks(callbacks, verbose, history, new Dictionary<string, object>
-        {
-            ["epochs"] = epochs,
-            ["steps"] = steps,
-            ["verbose"] = verbose,
-        });
-
-        StopTraining = false;
-        IDictionary<string, double> epochLogs = new Dictionary<string, double>();
-        list.TrainBegin(new Dictionary<string, double>());
-        for (int epoch = initialEpoch; epoch < epochs && !StopTraining; epoch++)
-        {
-            ResetMetrics();
-            var tracker = new LossTracker();
-            list.EpochBegin(epoch, new Dictionary<string, double>());
-            using (var epochScope = torch.NewDisposeScope())
-            {
-                var order = shuffle ? torch.randperm(trainData.Count) : null;
-                if (order is not null)
-                    order = distribution.BroadcastIndices(order);
-                for (int step = 0; step < steps; step++)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    list.TrainBatchBegin(step, new Dictionary<string, double>());
-                    long start = (long)step * batchSize;
-                    long count = Math.Min(batchSize, trainData.Count - start);
-                    DistributedTrainStep(distribution, trainData, order, start, count, optimizer, loss, variables, tracker);
-                    list.TrainBatchEnd(step, CurrentLogs(tracker, ""));
-                    StopTraining = distribution.AnyRank(StopTraining);
-                    if (StopTraining)
-                        break;
-                }
-            }
-            epochLogs = GlobalLogs(distribution, tracker);
-            if (validation is not null)
-            {
-                var validationLogs = RunEvaluation(validation, batchSize, list, loss, distribution);
-                foreach (var (name, value) in validationLogs)
-                    epochLogs["val_" + name] = value;
-            }
-            list.EpochEnd(epoch, epochLogs);
-            StopTraining = distribution.AnyRank(StopTraining);
-        }
-        list.TrainEnd(epochLogs);
-        return history;
-    }
-
-    /// <summary>
-    /// One data-parallel step: this rank's share of the global batch forward and backward, the gradients
-    /// weighted by the share and summed over the ranks, then the same optimizer step on every rank.
-    /// </summary>
-    private protected void DistributedTrainStep(DataParallel distribution, Dataset data, Tensor? order, long start, long count, Optimizer optimizer, Loss loss,
-        IReadOnlyList<Parameter> variables, LossTracker tracker)
-    {
-        using var scope = torch.NewDisposeScope();
-        var (offset, local) = distribution.Share(count);
-        Exception? failure = null;
-        double localLoss = 0;
-        (Tensor X, Tensor Y, Tensor? W) batch = default;
-        Tensor? prediction = null;
-        foreach (var v in variables)
-            v.grad = null;
-        try
-        {
-            if (local > 0)
-            {
-                batch = data.Batch(order, start + offset, local);
-                using var activity = Regularizers.ActivityPenalties.Begin();
-                using (CallMode.Use(training: true))
-                    prediction = forward(batch.X);
-                var value = WithRegularization(loss.Call(batch.Y, prediction, batch.W), activity);
-                if (variables.Count > 0)
-                    BackwardFailure.Backward(value);
-                localLoss = value.ToDouble();
-            }
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            failure = e;
-        }
-        double globalLoss = distribution.AllreduceGradients(variables, localLoss, local, count, failure);
-        if (variables.Count > 0)
-        {
-            optimizer.Step(variables);
-            ApplyConstraints();
-        }
-        tracker.Add(globalLoss, count);
-        if (prediction is null)
-            return;
-        using var _ = torch.no_grad();
-        var detached = prediction.detach();
-        foreach (var metric in _metrics)
-            metric.UpdateState(batch.Y!, detached, batch.W);
-    }
-
-    /// <summary>The distribution when it spans several processes, else null (a world of one trains as if alone).</summary>
-    private protected static DataParallel? Distributed(DataParallel? distribution) => distribution is { WorldSize: > 1 } ? distribution : null;
-
-    /// <summary>Logs over all ranks: the metrics' totals summed into rank 0's, then rank 0's logs everywhere.</summary>
-    private protected Dictionary<string, double> GlobalLogs(DataParallel? distribution, LossTracker tracker, double[]? lossTotals = null)
-    {
-        if (distribution is null)
-            return CurrentLogs(tracker, "");
-        var totals = lossTotals ?? [0, 0];
-        distribution.ReduceTotals(totals, _metrics);
-        if (lossTotals is not null)
-            tracker.Set(totals[0], totals[1]);
-        return distribution.BroadcastLogs(CurrentLogs(tracker, ""));
-    }
-
-    /// <summary>The evaluation loop shared by <see cref="Evaluate(Tensor, Tensor, int, int, Tensor?, IReadOnlyList{Callback}?, CancellationToken)"/> and Fit's validation.</summary>
-    private protected Dictionary<string, double> RunEvaluation(Dataset data, int batchSize, CallbackList callbacks, Loss loss, DataParallel? distribution = null)
-    {
-        // Inference mode for these calls only: the model's flag stays as it is (another thread may be predicting).
-        using var mode = CallMode.Use(training: false);
-        ResetMetrics();
-        var tracker = new LossTracker();
-        callbacks.TestBegin(new Dictionary<string, double>());
-        int steps = data.Batches(batchSize);
-        using var _ = torch.no_grad();
-        for (int step = 0; step < steps; step++)
-        {
-            callbacks.TestBatchBegin(step, new Dictionary<string, double>());
-            using (var scope = torch.NewDisposeScope())
-            {
-                long start = (long)step * batchSize;
-                long count = Math.Min(batchSize, data.Count - start);
-                if (distribution is not null)
-                {
-                    var share = distribution.Share(count);
-                    (start, count) = (start + share.Start, share.Count);
-                }
-                if (count > 0)
-                {
-                    var (xb, yb, wb) = data.Batch(null, start, count);
-                    using var activity = Regularizers.ActivityPenalties.Begin();
-                    var prediction = forward(xb);
-                    tracker.Add(WithRegularization(loss.Call(yb, prediction, wb), activity).ToDouble(), count);
-                    foreach (var metric in _metrics)
-                        metric.UpdateState(yb, prediction, wb);
-                }
-            }
-            callbacks.TestBatchEnd(step, CurrentLogs(tracker, ""));
-        }
-        var logs = distribution is null ? CurrentLogs(tracker, "") : GlobalLogs(distribution, tracker, tracker.Totals());
-        callbacks.TestEnd(logs);
-        return logs;
     }
 
     private protected Dictionary<string, double> CurrentLogs(LossTracker tracker, string prefix)

@@ -53,6 +53,45 @@ public class NpyDatasetTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void GetBatchRows_ReadsOnlyThoseRowsOfTheBatch()
+    {
+        using var folder = new TempFolder();
+        var (x, y) = Arrays();
+        NpyArray.Save(folder.File("x.npy"), x);
+        NpyArray.Save(folder.File("y.npy"), y);
+        using var data = new NpyDataset(folder.File("x.npy"), folder.File("y.npy"), batchSize: 4);
+        Assert.Equal(new long?[] { 4, 4, 2 }, Enumerable.Range(0, 3).Select(data.BatchLength));
+        var rows = data.GetBatchRows(1, 1, 2);   // rows 5 and 6 of the files
+        TensorAssert.Close(x.narrow(0, 5, 2), rows.X, atol: 0, what: "X rows 5..6");
+        TensorAssert.Close(y.narrow(0, 5, 2), rows.Y!, atol: 0, what: "Y rows 5..6");
+        Assert.Equal(new long[] { 0, 4, 3 }, data.GetBatchRows(2, 2, 0).X.shape);
+        Assert.Throws<ArgumentOutOfRangeException>(() => data.GetBatchRows(2, 1, 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => data.BatchLength(3));
+    }
+
+    [Fact]
+    public void TimeseriesDataset_OverNpyFiles_GivesTheWindowsOfTheSeries()
+    {
+        using var folder = new TempFolder();
+        manual_seed(9);
+        var series = randn(40, 3);
+        var next = series[.., 0..1].roll(-1, 0);
+        NpyArray.Save(folder.File("series.npy"), series);
+        NpyArray.Save(folder.File("next.npy"), next);
+        using var seriesFile = NpyArray.Open(folder.File("series.npy"));
+        using var nextFile = NpyArray.Open(folder.File("next.npy"));
+        using var mapped = Utils.TimeseriesDataset(seriesFile, nextFile, sequenceLength: 5, sequenceStride: 2, batchSize: 4, startIndex: 1);
+        Assert.Equal(18, mapped.Count);   // starts 1, 3, ..., 35
+        var rows = mapped.GetBatchRows(2, 1, 3);   // windows 9..11: starts 19, 21, 23
+        for (int i = 0; i < 3; i++)
+        {
+            long start = 19 + 2 * i;
+            TensorAssert.Close(series.narrow(0, start, 5), rows.X[i], atol: 0, what: $"window starting at {start}");
+            TensorAssert.Close(next[start], rows.Y![i], atol: 0, what: $"target of the window starting at {start}");
+        }
+    }
+
+    [Fact]
     public void Fit_OnFiles_EqualsFitOnTheSameArraysInMemory()
     {
         using var folder = new TempFolder();

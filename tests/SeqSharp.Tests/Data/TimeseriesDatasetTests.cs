@@ -97,6 +97,30 @@ public class TimeseriesDatasetTests
     }
 
     [Fact]
+    public void GetBatchRows_GathersOnlyThoseWindowsOfTheBatch()
+    {
+        // Shuffled windows: batch 1 holds windows 3..5 of the yield order, whose starts WindowStarts gives.
+        var series = arange(20L, ScalarType.Float32).unsqueeze(1);   // step t holds the value t
+        using var windows = Utils.TimeseriesDataset(series, series.squeeze(1) * 2, sequenceLength: 4, batchSize: 3, shuffle: true, seed: 5);
+        Assert.Equal(17, windows.Count);
+        Assert.Equal(3L, windows.BatchLength(1));
+        Assert.Equal(2L, windows.BatchLength(5));   // 17 = 5 · 3 + 2
+        var rows = windows.GetBatchRows(1, 1, 2);   // windows 4 and 5 of the order
+        for (int i = 0; i < 2; i++)
+        {
+            long start = windows.WindowStarts[4 + i];
+            Assert.Equal(new long[] { start, start + 1, start + 2, start + 3 }, Longs(rows.X[i]));
+            Assert.Equal(2 * start, rows.Y![i].item<float>());
+        }
+        Assert.Equal(new long[] { 0, 4, 1 }, windows.GetBatchRows(5, 2, 0).X.shape);
+        Assert.Throws<ArgumentOutOfRangeException>(() => windows.GetBatchRows(5, 1, 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => windows.GetBatchRows(6, 0, 1));
+        using var single = Utils.TimeseriesDataset(series, null, sequenceLength: 4, batchSize: null);
+        Assert.Null(single.BatchLength(0));
+        Assert.Contains("batchSize: null", Assert.Throws<InvalidOperationException>(() => single.GetBatchRows(0, 0, 1)).Message);
+    }
+
+    [Fact]
     public void Enumerate_NoBatchSize_YieldsSingleWindowsWithoutBatchAxis()
     {
         using var windows = Utils.TimeseriesDataset(arange(5L), arange(5L), sequenceLength: 2, batchSize: null);

@@ -30,9 +30,16 @@ public partial class MpiDataParallelTests(ITestOutputHelper output)
     private static string Example => Path.Combine(AppContext.BaseDirectory, "DataParallel.dll");
 
     [MpiFact]
-    public void TwoAndThreeRanks_BitIdenticalWeights_LossesOfOneProcess()
+    public void TwoAndThreeRanks_BitIdenticalWeights_LossesOfOneProcess() =>
+        CompareWithOneProcess(["--samples", "600", "--epochs", "2", "--batch", "100", "--units", "8", "--steps", "12"]);
+
+    /// <summary>The same on a batch source (a TimeseriesDataset, shuffled batch order): each rank gathers only its windows.</summary>
+    [MpiFact]
+    public void BatchSource_TwoAndThreeRanks_BitIdenticalWeights_LossesOfOneProcess() =>
+        CompareWithOneProcess(["--source", "--samples", "500", "--epochs", "2", "--batch", "64", "--units", "8", "--steps", "12"]);
+
+    private void CompareWithOneProcess(string[] arguments)
     {
-        string[] arguments = ["--samples", "600", "--epochs", "2", "--batch", "100", "--units", "8", "--steps", "12"];
         var single = Ranks(Run(null, arguments), 1);
         foreach (int n in new[] { 2, 3 })
         {
