@@ -39,13 +39,13 @@ internal sealed class BenchmarkRun(BenchOptions options)
             // --configs narrows the table to some of its shapes (e.g. a smoke test on S).
             bool Wanted(string shape) => !options.ConfigsGiven || options.Configs.Contains(shape);
             foreach (var shape in new[] { "S", "M", "L", "long", "b1" }.Where(Wanted))
-                RunGrid(rounds, [shape], shape == "M" ? ["lstm", "gru", "rnn"] : ["lstm", "gru"], fit: false, defaultVerbose: true);
+                RunGrid(rounds, [shape], shape == "M" ? ["lstm", "gru", "rnn"] : ["lstm", "gru"], withFit: false, defaultVerbose: true);
             RunBidirectional(rounds, new[] { "S", "P", "b1" }.Where(Wanted).ToList());
             RunPaths(rounds, new[] { "P" }.Where(Wanted).ToList(), ["lstm", "gru", "rnn"]);
             Finish(rooflineStart);
             return;
         }
-        RunGrid(rounds, options.Configs, options.Cells, fit: true, defaultVerbose: false);
+        RunGrid(rounds, options.Configs, options.Cells, withFit: true, defaultVerbose: false);
 
         if (options.Memory)
         {
@@ -76,7 +76,7 @@ internal sealed class BenchmarkRun(BenchOptions options)
     }
 
     /// <summary>Our layer against the native module: training step, inference (Predict), and for LSTM against a child capped at AVX2; Fit rows with <paramref name="fit"/>.</summary>
-    private void RunGrid(int rounds, IReadOnlyList<string> configs, IReadOnlyList<string> cells, bool fit, bool defaultVerbose)
+    private void RunGrid(int rounds, IReadOnlyList<string> configs, IReadOnlyList<string> cells, bool withFit, bool defaultVerbose)
     {
         var invariant = CultureInfo.InvariantCulture;
         foreach (var shape in configs.Select(Shape.Get))
@@ -134,7 +134,7 @@ internal sealed class BenchmarkRun(BenchOptions options)
                 }
             }
 
-            if (fit && cells.Contains("lstm"))
+            if (withFit && cells.Contains("lstm"))
             {
                 manual_seed(2);
                 var fit = Workloads.OursFit(shape).Epoch;
