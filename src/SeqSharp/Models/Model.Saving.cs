@@ -100,8 +100,7 @@ public partial class Model
         using var scope = torch.NewDisposeScope();
         if (legacy)
         {
-            var file = this is Sequential sequential ? LegacyH5Writer.Build(sequential)
-                : throw new NotSupportedException($"Model '{Name}' is a functional model; SeqSharp writes the legacy .h5 format for Sequential models only. Save it as `.keras` (Keras 3's format, which Keras reads).");
+            var file = LegacyH5Writer.Build(this);
             WarnLegacyH5();
             AtomicFile.Write(path, stream => file.Write(stream));
             return;

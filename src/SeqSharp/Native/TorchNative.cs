@@ -28,7 +28,9 @@ namespace SeqSharp.Native;
 /// <para>
 /// At the same time SeqSharp sets <c>OMP_WAIT_POLICY=PASSIVE</c> unless it is already set, so that
 /// LibTorch's idle OpenMP workers sleep rather than spin on the cores the recurrent kernels use
-/// (docs/performance.md has the figures).
+/// (docs/performance.md has the figures), and keeps glibc's allocator from returning the memory
+/// of large tensors to the kernel after every step (<c>mallopt</c>; see docs/performance.md), again
+/// unless the user has chosen otherwise.
 /// </para>
 /// <para>
 /// The package's build step makes the same edit, with the same checks, in the copies a build or
@@ -59,6 +61,7 @@ public static class TorchNative
     internal static void Initialize()
     {
         OpenMpPolicy.Apply();
+        MallocPolicy.Apply();
         Log(SeqSharpLogging.LoggerFactory.CreateLogger(SeqSharpLogging.NativeCategory));
     }
 #pragma warning restore CA2255

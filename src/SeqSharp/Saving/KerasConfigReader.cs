@@ -174,7 +174,8 @@ internal sealed partial class KerasConfigReader(string source, string? kerasVers
     {
         if (config.GetValueOrDefault("weighted_metrics") is { } weighted && !(weighted is IList { Count: 0 }))
             throw Invalid($"{what} sets 'weighted_metrics', which SeqSharp does not support. Received: {ConfigActivator.Describe(weighted)}.");
-        var optimizerValue = config.GetValueOrDefault("optimizer") ?? throw Invalid($"{what} has no optimizer.");
+        var optimizerValue = config.GetValueOrDefault("optimizer") ?? config.GetValueOrDefault("optimizer_config")
+            ?? throw Invalid($"{what} has no optimizer.");
         var optimizer = Guard($"the optimizer in {what}", () => optimizerValue switch
         {
             string optimizerName => Optimizers.Optimizer.Get(optimizerName),

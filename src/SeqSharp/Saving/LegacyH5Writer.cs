@@ -13,6 +13,10 @@ namespace SeqSharp.Saving;
 /// group per layer whose attribute <c>weight_names</c> lists the layer's weights in order
 /// (<c>sequential/lstm/lstm_cell/kernel</c>, ...) and holds each at that path, and Keras 3's empty
 /// <c>top_level_model_weights</c>. Strings are variable-length UTF-8, as h5py writes Python strings.
+/// A functional model's <c>model_config</c> is <c>{"class_name": "Functional", "config": ...}</c> with each
+/// layer (input layers included) as <c>{"class_name", "config", "name", "inbound_nodes"}</c>, its nodes in
+/// Keras 3's <c>args</c>/<c>kwargs</c> form, then <c>input_layers</c> and <c>output_layers</c>, as
+/// <c>Functional.get_config()</c> writes them under Keras's legacy-config option.
 /// </summary>
 /// <remarks>
 /// Keras reads the weights by position (<c>load_weights_from_hdf5_group</c>), so the names only
@@ -27,13 +31,14 @@ internal static class LegacyH5Writer
 
     /// <summary>The file of a built model, in memory.</summary>
     /// <exception cref="NotSupportedException">A layer, loss, metric or optimizer that a file cannot describe.</exception>
-    public static H5File Build(Sequential model)
+    public static H5File Build(Model model)
     {
-        var keras = KerasConfigWriter.Model(model);
+        bool sequential = model is Sequential;
+        var keras = model is Sequential s ? KerasConfigWriter.Model(s) : KerasConfigWriter.Functional(model);
         var modelConfig = new Dictionary<string, object?>
         {
             ["class_name"] = keras["class_name"],
-            ["config"] = LegacyEntries(keras["config"]),
+            ["config"] = LegacyEntries(keras["config"], sequential),
         };
         var attributes = new Dictionary<string, object>
         {
@@ -51,18 +56,22 @@ internal static class LegacyH5Writer
             attributes["training_config"] = KerasJson.Write(training);
         }
 
+        // Keras 3 lists a functional model's input layers too (its model.layers), each with no weights.
+        var layers = sequential ? model.Layers : model.AllLayers;
         var weights = new H5Group
         {
             Attributes = new()
             {
-                ["layer_names"] = model.Layers.Select(l => l.Name).ToArray(),
+                ["layer_names"] = layers.Select(l => l.Name).ToArray(),
                 ["backend"] = Backend,
                 ["keras_version"] = KerasConfigWriter.KerasVersion,
             },
         };
-        foreach (var layer in model.Layers)
+        foreach (var layer in layers)
         {
-            var names = WeightNames(model.Name, layer);
+            // Keras 3 names a variable by the scopes it was built in: a Sequential's layers inside the
+            // model's scope ("sequential/dense/kernel"), a functional model's before the model existed ("dense/kernel").
+            var names = WeightNames(sequential ? model.Name + "/" : "", layer);
             var group = new H5Group { Attributes = new() { ["weight_names"] = names.Count == 0 ? Array.Empty<double>() : names.ToArray() } };
             for (int i = 0; i < names.Count; i++)
             {
@@ -76,12 +85,25 @@ internal static class LegacyH5Writer
         return new H5File { Attributes = attributes, ["model_weights"] = weights };
     }
 
-    /// <summary>Keras 3's legacy serialization of the layers: <c>{"class_name", "config"}</c> only.</summary>
-    private static object? LegacyEntries(object? config)
+    /// <summary>
+    /// Keras 3's legacy serialization of the layers: <c>{"class_name", "config"}</c> only, and in a
+    /// functional model also the layer's <c>name</c> and <c>inbound_nodes</c> (Keras's functional reader
+    /// takes an entry without <c>module</c> as a legacy one).
+    /// </summary>
+    private static object? LegacyEntries(object? config, bool sequential)
     {
         var copy = new Dictionary<string, object?>((Dictionary<string, object?>)config!);
         copy["layers"] = ((List<object?>)copy["layers"]!).Cast<Dictionary<string, object?>>()
-            .Select(e => (object?)new Dictionary<string, object?> { ["class_name"] = e["class_name"], ["config"] = e["config"] })
+            .Select(e =>
+            {
+                var entry = new Dictionary<string, object?> { ["class_name"] = e["class_name"], ["config"] = e["config"] };
+                if (!sequential)
+                {
+                    entry["name"] = e["name"];
+                    entry["inbound_nodes"] = e["inbound_nodes"];
+                }
+                return (object?)entry;
+            })
             .ToList();
         return copy;
     }
@@ -90,7 +112,7 @@ internal static class LegacyH5Writer
     /// Each weight's path, in the layer's weight order: <c>model/layer/name</c>, with a recurrent
     /// layer's cell as Keras names it (<c>sequential/lstm/lstm_cell/kernel</c>).
     /// </summary>
-    private static List<string> WeightNames(string model, Layer layer)
+    private static List<string> WeightNames(string prefix, Layer layer)
     {
         var byParameter = new Dictionary<Parameter, string>(ReferenceEqualityComparer.Instance);
         foreach (var (name, parameter) in layer.named_parameters())
@@ -106,7 +128,7 @@ internal static class LegacyH5Writer
                 if (parts[p] == "cell" && layer is Rnn rnn)
                     parts[p] = rnn.Cell.GetName();
             }
-            string name = $"{model}/{layer.Name}/{string.Join('/', parts)}";
+            string name = $"{prefix}{layer.Name}/{string.Join('/', parts)}";
             names.Add(used.Add(name) ? name : $"{name}_{i}");
         }
         return names;

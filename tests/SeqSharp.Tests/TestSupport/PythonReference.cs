@@ -36,6 +36,28 @@ internal static class PythonReference
         return tensor(Flat(root.GetProperty("output")).ToArray(), shape, ScalarType.Float64);
     }
 
+    /// <summary>The reference's outputs for a functional <paramref name="model"/> on <paramref name="inputs"/> (in the model's input order), float64.</summary>
+    public static IReadOnlyList<Tensor> PredictFunctional(string model, IReadOnlyList<Tensor> inputs)
+    {
+        var folder = Path.GetDirectoryName(model)!;
+        var inputPath = Path.Combine(folder, "reference-inputs.json");
+        var outputPath = Path.Combine(folder, "reference-outputs.json");
+        var nested = inputs.Select(x =>
+        {
+            var values = x.to_type(ScalarType.Float64).contiguous();
+            return Nest(values.data<double>().ToArray(), values.shape);
+        }).ToArray();
+        File.WriteAllText(inputPath, JsonSerializer.Serialize(new { inputs = nested }));
+        var (code, stdout, stderr) = Run(Script, model, "--input", inputPath, "--out", outputPath);
+        Assert.True(code == 0, $"keras_reference.py failed with exit code {code}:\n{stdout}\n{stderr}");
+        using var json = JsonDocument.Parse(File.ReadAllText(outputPath));
+        var root = json.RootElement;
+        static IEnumerable<double> Flat(JsonElement e) => e.ValueKind == JsonValueKind.Array ? e.EnumerateArray().SelectMany(Flat) : [e.GetDouble()];
+        return root.GetProperty("outputs").EnumerateArray().Zip(root.GetProperty("output_shapes").EnumerateArray())
+            .Select(p => tensor(Flat(p.First).ToArray(), p.Second.EnumerateArray().Select(v => v.GetInt64()).ToArray(), ScalarType.Float64))
+            .ToList();
+    }
+
     private static object Nest(double[] flat, long[] shape)
     {
         if (shape.Length == 1)
