@@ -24,7 +24,7 @@ namespace SeqSharp.Onnx;
 /// in the input's time order, Keras in processing order, so a sequence output is flipped along time
 /// with a <c>Slice</c> of step -1; the last output (<c>Y_h</c>) is the same in both.</para>
 /// </remarks>
-internal static class OnnxExporter
+internal static partial class OnnxExporter
 {
     /// <summary>The oldest opset written: <c>Squeeze</c> and <c>Unsqueeze</c> take their axes as inputs from opset 13.</summary>
     public const int MinOpset = 14;
@@ -32,8 +32,11 @@ internal static class OnnxExporter
     /// <summary>The newest opset written (ONNX 1.16's operators used here do not change up to it).</summary>
     public const int MaxOpset = 21;
 
-    /// <summary>A value flowing through the graph: the tensor and its Keras mask <c>(batch, timesteps)</c> (bool), if any.</summary>
-    private readonly record struct Flow(string X, string? Mask);
+    /// <summary>
+    /// A value flowing through the graph: the tensor and its Keras mask (bool), if any, of rank
+    /// <paramref name="MaskRank"/> (batch axis included; usually 2, <c>(batch, timesteps)</c>).
+    /// </summary>
+    private readonly record struct Flow(string X, string? Mask, int MaskRank = 2);
 
     /// <summary>The graph of a built model.</summary>
     /// <exception cref="NotSupportedException">A layer, option or activation without an ONNX form; the message names it.</exception>
@@ -51,7 +54,12 @@ internal static class OnnxExporter
         g.Node("Identity", [flow.X]);
         graph.Node[^1].Output[0] = "output";
         graph.Output.Add(ValueInfo("output", g.ElementType, model.OutputShape!, TimeSurvives(model) && dynamicTime ? "" : null));
+        return Wrap(graph, opset);
+    }
 
+    /// <summary>The model file around a graph: IR version for the opset, producer, opset import.</summary>
+    private static ModelProto Wrap(GraphProto graph, int opset)
+    {
         var proto = new ModelProto
         {
             IrVersion = opset switch { 14 => 7, <= 18 => 8, <= 20 => 9, _ => 10 },
@@ -106,43 +114,25 @@ internal static class OnnxExporter
 
     private static Flow Layer(B g, Layer layer, Flow flow)
     {
-        var (x, mask) = flow;
+        var (x, mask, _) = flow;
         switch (layer)
         {
             case Embedding embedding:
             {
                 var ids = g.Cast(x, B.Int64Type);
                 var y = g.Node("Gather", [g.Weight("embeddings", embedding.Embeddings!), ids], B.Int("axis", 0));
-                return new Flow(y, embedding.MaskZero ? g.Node("Not", [g.Node("Equal", [ids, g.Int64s("zero", 0)])]) : null);
+                return new Flow(y, embedding.MaskZero ? g.Node("Not", [g.Node("Equal", [ids, g.Int64s("zero", 0)])]) : null, embedding.BuiltInputShape!.Length + 1);
             }
             case Masking masking:
             {
                 var keep = g.Cast(g.Reduce("ReduceMax", g.Cast(g.Node("Not", [g.Node("Equal", [x, g.Scalar("mask_value", masking.MaskValue)])]), B.FloatType), [-1], false), B.BoolType);
                 var y = g.Node("Mul", [x, g.Node("Unsqueeze", [g.Cast(keep, g.ElementType), g.Int64s("axes", -1)])]);
-                return new Flow(y, keep);
+                return new Flow(y, keep, masking.BuiltInputShape!.Length);
             }
             case Rnn rnn:
-            {
-                var y = Recurrent(g, rnn, x, mask);
-                return new Flow(y, rnn.ReturnSequences ? mask : null);
-            }
+                return RecurrentLayer(g, rnn, flow, null)[0];
             case Bidirectional bidirectional:
-            {
-                if (bidirectional.Stateful)
-                    throw new NotSupportedException($"Layer '{layer.Name}' of type Bidirectional is stateful; an ONNX graph has no state carried between calls, so it cannot be exported.");
-                var forward = Recurrent(g, bidirectional.ForwardLayer, x, mask);
-                var backward = Recurrent(g, bidirectional.BackwardLayer, x, mask);
-                if (bidirectional.ReturnSequences)
-                    backward = FlipTime(g, backward, 1);
-                var y = bidirectional.MergeMode switch
-                {
-                    "concat" => g.Node("Concat", [forward, backward], B.Int("axis", -1)),
-                    "sum" => g.Node("Add", [forward, backward]),
-                    "mul" => g.Node("Mul", [forward, backward]),
-                    _ => g.Node("Mul", [g.Node("Add", [forward, backward]), g.Scalar("half", 0.5)]),
-                };
-                return new Flow(y, bidirectional.ReturnSequences ? mask : null);
-            }
+                return BidirectionalLayer(g, bidirectional, flow)[0];
             case GlobalAveragePooling1D average:
             {
                 if (mask is null)
@@ -154,14 +144,50 @@ internal static class OnnxExporter
             case GlobalMaxPooling1D max:
                 return new Flow(g.Reduce("ReduceMax", x, [1], max.Keepdims), null);
             case TimeDistributed wrapper:
-                return new Flow(TimeDistributed(g, wrapper, x), mask);
+                return flow with { X = TimeDistributed(g, wrapper, x) };
             case Lambda:
                 throw new NotSupportedException(
                     $"Layer '{layer.Name}' of type Lambda cannot be exported to ONNX: its C# function has no ONNX form. Write it as ONNX-exportable layers, or export the model without it.");
             default:
                 // Layers that pass a mask on unchanged (Keras supports_masking) keep it; the others drop it, as in Keras.
-                return new Flow(Plain(g, layer, x), layer.PassesMask ? mask : null);
+                return flow with { X = Plain(g, layer, x), Mask = layer.PassesMask ? mask : null };
         }
+    }
+
+    /// <summary>A recurrent layer's outputs as a graph call has them: the output (with the mask when it returns sequences), then the final states.</summary>
+    private static List<Flow> RecurrentLayer(B g, Rnn rnn, Flow flow, IReadOnlyList<string>? initial)
+    {
+        RequireStepMask(rnn, flow);
+        var (y, states) = Recurrent(g, rnn, flow.X, flow.Mask, initial);
+        return [flow with { X = y, Mask = rnn.ReturnSequences ? flow.Mask : null }, .. states.Select(s => new Flow(s, null))];
+    }
+
+    /// <summary>Bidirectional: both directions, the backward sequence flipped, merged; then the forward layer's final states and the backward layer's.</summary>
+    private static List<Flow> BidirectionalLayer(B g, Bidirectional bidirectional, Flow flow)
+    {
+        if (bidirectional.Stateful)
+            throw new NotSupportedException($"Layer '{bidirectional.Name}' of type Bidirectional is stateful; an ONNX graph has no state carried between calls, so it cannot be exported.");
+        RequireStepMask(bidirectional, flow);
+        var (forward, forwardStates) = Recurrent(g, bidirectional.ForwardLayer, flow.X, flow.Mask);
+        var (backward, backwardStates) = Recurrent(g, bidirectional.BackwardLayer, flow.X, flow.Mask);
+        if (bidirectional.ReturnSequences)
+            backward = FlipTime(g, backward, 1);
+        var y = bidirectional.MergeMode switch
+        {
+            "concat" => g.Node("Concat", [forward, backward], B.Int("axis", -1)),
+            "sum" => g.Node("Add", [forward, backward]),
+            "mul" => g.Node("Mul", [forward, backward]),
+            _ => g.Node("Mul", [g.Node("Add", [forward, backward]), g.Scalar("half", 0.5)]),
+        };
+        return [flow with { X = y, Mask = bidirectional.ReturnSequences ? flow.Mask : null }, .. forwardStates.Concat(backwardStates).Select(s => new Flow(s, null))];
+    }
+
+    /// <summary>Recurrent layers take a <c>(batch, timesteps)</c> mask only (as <c>Predict</c> does).</summary>
+    private static void RequireStepMask(Layer layer, Flow flow)
+    {
+        if (flow.Mask is not null && flow.MaskRank != 2)
+            throw new NotSupportedException(
+                $"Layer '{layer.Name}' of type {layer.ClassName} receives a mask of rank {flow.MaskRank}; a recurrent layer takes a (batch, timesteps) mask only, so the graph cannot be exported.");
     }
 
     /// <summary>Layers that take no mask.</summary>
@@ -328,7 +354,12 @@ internal static class OnnxExporter
         _ => throw new NotSupportedException($"Layer '{layer.Name}': activation '{activation.Name}' has no ONNX form in SeqSharp's exporter."),
     };
 
-    private static string Recurrent(B g, Rnn rnn, string x, string? mask)
+    /// <summary>
+    /// A recurrent layer: its output (last step or sequence) and its final states, each
+    /// <c>(batch, units)</c> (LSTM: h, c), from ONNX's <c>Y_h</c> / <c>Y_c</c>. Given
+    /// <paramref name="initial"/> states <c>(batch, units)</c> start the run (<c>initial_h</c>, <c>initial_c</c>).
+    /// </summary>
+    private static (string Y, string[] States) Recurrent(B g, Rnn rnn, string x, string? mask, IReadOnlyList<string>? initial = null)
     {
         if (rnn.Stateful)
             throw new NotSupportedException($"Layer '{rnn.Name}' of type {rnn.ClassName} is stateful; an ONNX graph has no state carried between calls, so it cannot be exported.");
@@ -394,26 +425,41 @@ internal static class OnnxExporter
             attributes.Add(B.Floats("activation_beta", betas));
 
         if (mask is not null)
-            return Masked(g, rnn, x, mask, op, w, r, bias, peepholes, attributes);
-        var inputs = new List<string>
-        {
-            g.Node("Transpose", [x], B.Ints("perm", 1, 0, 2)),
-            g.Weight("W", w.unsqueeze(0)),
-            g.Weight("R", r.unsqueeze(0)),
-            bias is null ? "" : g.Weight("B", bias.unsqueeze(0)),
-        };
-        if (peepholes is not null)
-            inputs.AddRange(["", "", "", g.Weight("P", peepholes)]);
-        while (inputs[^1].Length == 0)
-            inputs.RemoveAt(inputs.Count - 1);
-        var outputs = g.Node(op, inputs, 2, [.. attributes]);
+            return Masked(g, rnn, x, mask, op, w, r, bias, peepholes, attributes, initial);
+        var inputs = OperatorInputs(g, rnn, g.Node("Transpose", [x], B.Ints("perm", 1, 0, 2)), w, r, bias, "", peepholes, initial);
+        var outputs = g.Node(op, inputs, 1 + rnn.Cell.StateCount, [.. attributes]);
+        var states = outputs.Skip(1).Select(s => g.Node("Squeeze", [s, g.Int64s("axes", 0)])).ToArray();
 
         if (!rnn.ReturnSequences)
-            return g.Node("Squeeze", [outputs[1], g.Int64s("axes", 0)]);
+            return (states[0], states);
         var sequence = g.Node("Squeeze", [outputs[0], g.Int64s("axes", 1)]);
         if (rnn.GoBackwards)
             sequence = FlipTime(g, sequence, 0);
-        return g.Node("Transpose", [sequence], B.Ints("perm", 1, 0, 2));
+        return (g.Node("Transpose", [sequence], B.Ints("perm", 1, 0, 2)), states);
+    }
+
+    /// <summary>
+    /// The inputs of ONNX's <c>RNN</c> / <c>GRU</c> / <c>LSTM</c> in their order: X, W, R, B,
+    /// sequence_lens, initial_h, initial_c (LSTM), P (LSTM); "" for an absent optional one, none after the last present one.
+    /// </summary>
+    private static List<string> OperatorInputs(B g, Rnn rnn, string timeMajor, Tensor w, Tensor r, Tensor? bias, string lengths, Tensor? peepholes,
+        IReadOnlyList<string>? initial)
+    {
+        var inputs = new List<string>
+        {
+            timeMajor,
+            g.Weight("W", w.unsqueeze(0)),
+            g.Weight("R", r.unsqueeze(0)),
+            bias is null ? "" : g.Weight("B", bias.unsqueeze(0)),
+            lengths,
+        };
+        for (int k = 0; k < rnn.Cell.StateCount; k++)
+            inputs.Add(initial is null ? "" : g.Node("Unsqueeze", [initial[k], g.Int64s("axes", 0)]));
+        if (peepholes is not null)
+            inputs.Add(g.Weight("P", peepholes));
+        while (inputs[^1].Length == 0)
+            inputs.RemoveAt(inputs.Count - 1);
+        return inputs;
     }
 
     /// <summary>
@@ -424,9 +470,11 @@ internal static class OnnxExporter
     /// <c>masked * T + t</c>, then <c>GatherElements</c>), run with <c>sequence_lens</c> = their count,
     /// and the outputs are gathered back to the original steps: step t takes compacted output
     /// <c>cumsum(mask)[t] - 1</c>. <c>goBackwards</c> flips input and mask first, so the result is in
-    /// Keras's processing order. A sample with every step masked gives zeros, as in Keras.
+    /// Keras's processing order. A sample with every step masked gives zeros, as in Keras, and its
+    /// final states are the initial ones (zeros without <paramref name="initial"/>): nothing was processed.
     /// </summary>
-    private static string Masked(B g, Rnn rnn, string x, string mask, string op, Tensor w, Tensor r, Tensor? bias, Tensor? peepholes, List<AttributeProto> attributes)
+    private static (string Y, string[] States) Masked(B g, Rnn rnn, string x, string mask, string op, Tensor w, Tensor r, Tensor? bias, Tensor? peepholes,
+        List<AttributeProto> attributes, IReadOnlyList<string>? initial)
     {
         if (rnn.GoBackwards)
         {
@@ -444,28 +492,22 @@ internal static class OnnxExporter
 
         var count = g.Reduce("ReduceSum", keep, [1], false);                                  // (batch,)
         var lengths = g.Cast(g.Node("Max", [count, one]), B.Int32Type);                           // ONNX Runtime needs at least one step
-        var any = g.Node("Unsqueeze", [g.Cast(g.Node("Greater", [count, g.Float32s("zero", [1], 0f)]), g.ElementType), g.Int64s("axes", 1)]);
+        var anyStep = g.Node("Unsqueeze", [g.Node("Greater", [count, g.Float32s("zero", [1], 0f)]), g.Int64s("axes", 1)]);   // (batch, 1) bool
+        var any = g.Cast(anyStep, g.ElementType);
 
-        var inputs = new List<string>
-        {
-            g.Node("Transpose", [compact], B.Ints("perm", 1, 0, 2)),
-            g.Weight("W", w.unsqueeze(0)),
-            g.Weight("R", r.unsqueeze(0)),
-            bias is null ? "" : g.Weight("B", bias.unsqueeze(0)),
-            lengths,
-        };
-        if (peepholes is not null)
-            inputs.AddRange(["", "", g.Weight("P", peepholes)]);
-        var outputs = g.Node(op, inputs, 2, [.. attributes]);
+        var inputs = OperatorInputs(g, rnn, g.Node("Transpose", [compact], B.Ints("perm", 1, 0, 2)), w, r, bias, lengths, peepholes, initial);
+        var outputs = g.Node(op, inputs, 1 + rnn.Cell.StateCount, [.. attributes]);
+        var final = outputs.Skip(1).Select(s => g.Node("Squeeze", [s, g.Int64s("axes", 0)])).ToArray();
+        var states = final.Select((s, k) => initial is null ? g.Node("Mul", [s, any]) : g.Node("Where", [anyStep, s, initial[k]])).ToArray();
         if (!rnn.ReturnSequences)
-            return g.Node("Mul", [g.Node("Squeeze", [outputs[1], g.Int64s("axes", 0)]), any]);
+            return (g.Node("Mul", [final[0], any]), states);
 
         var sequence = g.Node("Transpose", [g.Node("Squeeze", [outputs[0], g.Int64s("axes", 1)])], B.Ints("perm", 1, 0, 2));   // (batch, T, units), compacted
         var seen = g.Node("CumSum", [keep, g.Int64Scalar("axis", 1)]);
         var source = g.Cast(g.Node("Max", [g.Node("Sub", [seen, one]), g.Float32s("zero", [1], 0f)]), B.Int64Type);
         var spread = g.Node("GatherElements", [sequence, g.Node("Expand", [g.Node("Unsqueeze", [source, g.Int64s("axes", 2)]), g.Node("Shape", [sequence])])], B.Int("axis", 1));
         var valid = rnn.ZeroOutputForMask ? keep : g.Cast(g.Node("Greater", [seen, g.Float32s("zero", [1], 0f)]), B.FloatType);
-        return g.Node("Mul", [spread, g.Node("Unsqueeze", [g.Cast(valid, g.ElementType), g.Int64s("axes", 2)])]);
+        return (g.Node("Mul", [spread, g.Node("Unsqueeze", [g.Cast(valid, g.ElementType), g.Int64s("axes", 2)])]), states);
     }
 
     /// <summary>An activation of ONNX's recurrent operators, with the alpha and beta it consumes from the lists.</summary>

@@ -4,10 +4,16 @@ using static TorchSharp.torch;
 
 namespace SeqSharp.Onnx;
 
-/// <summary>Appends nodes and weights to an ONNX graph, with unique value names.</summary>
+/// <summary>
+/// Appends nodes and weights to an ONNX graph, with unique value names. An initializer with the
+/// same type, shape and bytes as an earlier one is not added again: the earlier one's name is
+/// returned, so a layer applied twice in a functional graph (a shared layer) has one set of weights.
+/// </summary>
 internal sealed class OnnxGraphBuilder(GraphProto graph, ScalarType dtype, int opset)
 {
     private int _counter;
+    private readonly HashSet<string> _reserved = [];
+    private readonly Dictionary<string, string> _initializers = [];
 
     /// <summary>ONNX's element type codes used here.</summary>
     public const int FloatType = (int)TensorProto.Types.DataType.Float, Int64Type = (int)TensorProto.Types.DataType.Int64,
@@ -22,8 +28,31 @@ internal sealed class OnnxGraphBuilder(GraphProto graph, ScalarType dtype, int o
     /// <summary>The model's float element type.</summary>
     public ScalarType DType { get; } = dtype;
 
-    /// <summary>A new value name starting with <paramref name="prefix"/>.</summary>
-    public string Name(string prefix) => $"{prefix}_{_counter++}";
+    /// <summary>Keeps a name (a graph input's or output's) from being given to any other value.</summary>
+    public void Reserve(string name) => _reserved.Add(name);
+
+    /// <summary>A new value name starting with <paramref name="prefix"/>, never a reserved one.</summary>
+    public string Name(string prefix)
+    {
+        string name;
+        do
+            name = $"{prefix}_{_counter++}";
+        while (_reserved.Contains(name));
+        return name;
+    }
+
+    /// <summary>Adds an initializer unless an equal one exists; returns the name of the one in the graph.</summary>
+    private string Add(TensorProto proto)
+    {
+        var copy = proto.Clone();
+        copy.Name = "";
+        string key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(copy.ToByteArray()));
+        if (_initializers.TryGetValue(key, out var existing))
+            return existing;
+        graph.Initializer.Add(proto);
+        _initializers[key] = proto.Name;
+        return proto.Name;
+    }
 
     /// <summary>Adds a weight (converted to the model's element type) as an initializer and returns its name.</summary>
     public string Weight(string prefix, Tensor value)
@@ -34,8 +63,7 @@ internal sealed class OnnxGraphBuilder(GraphProto graph, ScalarType dtype, int o
         proto.RawData = DType == ScalarType.Float64
             ? ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(cpu.data<double>().ToArray().AsSpan()))
             : ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(cpu.data<float>().ToArray().AsSpan()));
-        graph.Initializer.Add(proto);
-        return proto.Name;
+        return Add(proto);
     }
 
     /// <summary>Adds an int64 vector initializer (shapes, axes, slice bounds) and returns its name.</summary>
@@ -44,8 +72,7 @@ internal sealed class OnnxGraphBuilder(GraphProto graph, ScalarType dtype, int o
         var proto = new TensorProto { Name = Name(prefix), DataType = (int)TensorProto.Types.DataType.Int64 };
         proto.Dims.Add(values.Length);
         proto.Int64Data.AddRange(values);
-        graph.Initializer.Add(proto);
-        return proto.Name;
+        return Add(proto);
     }
 
     /// <summary>Adds a 0-d int64 initializer (the scalars <c>Range</c> and <c>CumSum</c> take).</summary>
@@ -53,8 +80,7 @@ internal sealed class OnnxGraphBuilder(GraphProto graph, ScalarType dtype, int o
     {
         var proto = new TensorProto { Name = Name(prefix), DataType = Int64Type };
         proto.Int64Data.Add(value);
-        graph.Initializer.Add(proto);
-        return proto.Name;
+        return Add(proto);
     }
 
     /// <summary>Adds a float32 initializer of any shape (index arithmetic, whatever the model's type).</summary>
@@ -63,8 +89,7 @@ internal sealed class OnnxGraphBuilder(GraphProto graph, ScalarType dtype, int o
         var proto = new TensorProto { Name = Name(prefix), DataType = FloatType };
         proto.Dims.AddRange(shape);
         proto.FloatData.AddRange(values);
-        graph.Initializer.Add(proto);
-        return proto.Name;
+        return Add(proto);
     }
 
     /// <summary><c>Cast</c> to an ONNX element type.</summary>
