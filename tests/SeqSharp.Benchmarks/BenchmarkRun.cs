@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using SeqSharp.Layers;
 using static TorchSharp.torch;
 
 namespace SeqSharp.Benchmarks;
@@ -27,59 +28,24 @@ internal sealed class BenchmarkRun(BenchOptions options)
         Console.WriteLine();
         if (options.Paths)
         {
-            RunPaths(rounds);
+            RunPaths(rounds, options.Configs, options.Cells);
             Finish(rooflineStart);
             return;
         }
-
-        foreach (var shape in options.Configs.Select(Shape.Get))
+        if (options.Table)
         {
-            foreach (var cell in options.Cells)
-            {
-                manual_seed(1);
-                var ours = Models.Ours(cell, shape);
-                var native = Models.Native(cell, ours);
-                var check = BaselineCheck.Run(cell, ours, native, shape);
-                Console.WriteLine($"check {shape.Name} {cell}: {check}");
-                if (check.OursInference > BaselineCheck.Tolerance || check.OursTraining > BaselineCheck.Tolerance)
-                    throw new InvalidOperationException($"Our {cell} layer is wrong on {shape.Name} ({check}): nothing to time.");
-                if (!check.AllRight)
-                    _notes.Add($"{shape.Name} {cell}: a native baseline is WRONG on this CPU ({check}); its rows are labelled.");
-                var train = Timing.Compare(
-                    Workloads.TrainStep(ours, ours.Weights, shape),
-                    Workloads.TrainStep(native, native.parameters(), shape), rounds);
-                Add(new Row("train step", shape.Name, cell, train.Ours * 1e3, train.Baseline * 1e3, train.Ratio, TrainTarget(shape.Name), "ms",
-                    $"native, checked: {check.NativeLabel(training: true)}"));
-                int gates = cell switch { "lstm" => 4, "gru" => 3, _ => 1 };
-                _rates.Add((shape.Name, cell, shape.TrainingFlops(gates), train.Ours, train.Baseline));
-
-                var infer = Timing.Compare(Workloads.OursPredict(ours, shape), Workloads.NativePredict(native, shape), rounds);
-                Add(new Row("inference", shape.Name, cell, infer.Ours * 1e3, infer.Baseline * 1e3, infer.Ratio,
-                    check.NativeInferenceRight ? 0.9 : null, "ms", $"native, checked: {check.NativeLabel(training: false)}"));
-
-                // Only LSTMs go to oneDNN's RNN primitive; a capped child gives a native figure that is right on every CPU.
-                if (cell == "lstm" || !check.NativeInferenceRight)
-                {
-                    var capped = ChildProcesses.Run(options, new Dictionary<string, string> { ["ONEDNN_MAX_CPU_ISA"] = "AVX2" },
-                        "infer", shape.Name, cell, rounds.ToString(invariant)).Select(v => double.Parse(v, invariant)).ToArray();
-                    bool right = capped[4] <= BaselineCheck.Tolerance;
-                    Add(new Row("inference vs AVX2 native", shape.Name, cell, capped[0] * 1e3, capped[1] * 1e3, capped[2], right ? 0.9 : null, "ms",
-                        string.Create(invariant, $"native in a child with ONEDNN_MAX_CPU_ISA=AVX2, checked: {capped[4]:E1} vs float64{(right ? "" : ", WRONG")}")));
-                }
-            }
-
-            if (options.Cells.Contains("lstm"))
-            {
-                manual_seed(2);
-                var fit = Workloads.OursFit(shape).Epoch;
-                var fitVsNative = Timing.Compare(fit, Workloads.NativeHandLoop(shape), Math.Max(3, rounds / 3), 0.2);
-                Add(new Row("Fit step vs native loop", shape.Name, "lstm", fitVsNative.Ours * 1e3 / Workloads.BatchesPerEpoch,
-                    fitVsNative.Baseline * 1e3 / Workloads.BatchesPerEpoch, fitVsNative.Ratio, null, "ms", "hand-written TorchSharp loop, nn.LSTM + nn.Linear + torch Adam"));
-                var fitVsOurs = Timing.Compare(fit, Workloads.OursHandLoop(shape), Math.Max(3, rounds / 3), 0.2);
-                Add(new Row("Fit overhead", shape.Name, "lstm", fitVsOurs.Ours * 1e3 / Workloads.BatchesPerEpoch,
-                    fitVsOurs.Baseline * 1e3 / Workloads.BatchesPerEpoch, fitVsOurs.Ratio, shape.Name == "M" ? 1.05 : null, "ms", "hand-written loop around our layers"));
-            }
+            // Issue 15's table: LSTM and GRU on every shape, SimpleRNN on M, with Predict at the default
+            // verbose; Bidirectional against one direction; the masked and recurrent-dropout paths.
+            // --configs narrows the table to some of its shapes (e.g. a smoke test on S).
+            bool Wanted(string shape) => !options.ConfigsGiven || options.Configs.Contains(shape);
+            foreach (var shape in new[] { "S", "M", "L", "long", "b1" }.Where(Wanted))
+                RunGrid(rounds, [shape], shape == "M" ? ["lstm", "gru", "rnn"] : ["lstm", "gru"], withFit: false, defaultVerbose: true);
+            RunBidirectional(rounds, new[] { "S", "P", "b1" }.Where(Wanted).ToList());
+            RunPaths(rounds, new[] { "P" }.Where(Wanted).ToList(), ["lstm", "gru", "rnn"]);
+            Finish(rooflineStart);
+            return;
         }
+        RunGrid(rounds, options.Configs, options.Cells, withFit: true, defaultVerbose: false);
 
         if (options.Memory)
         {
@@ -109,6 +75,79 @@ internal sealed class BenchmarkRun(BenchOptions options)
         Finish(rooflineStart);
     }
 
+    /// <summary>Our layer against the native module: training step, inference (Predict), and for LSTM against a child capped at AVX2; Fit rows with <paramref name="fit"/>.</summary>
+    private void RunGrid(int rounds, IReadOnlyList<string> configs, IReadOnlyList<string> cells, bool withFit, bool defaultVerbose)
+    {
+        var invariant = CultureInfo.InvariantCulture;
+        foreach (var shape in configs.Select(Shape.Get))
+        {
+            foreach (var cell in cells)
+            {
+                manual_seed(1);
+                var ours = Models.Ours(cell, shape);
+                var native = Models.Native(cell, ours);
+                var check = BaselineCheck.Run(cell, ours, native, shape);
+                Console.WriteLine($"check {shape.Name} {cell}: {check}");
+                if (check.OursInference > BaselineCheck.Tolerance || check.OursTraining > BaselineCheck.Tolerance)
+                    throw new InvalidOperationException($"Our {cell} layer is wrong on {shape.Name} ({check}): nothing to time.");
+                if (!check.AllRight)
+                    _notes.Add($"{shape.Name} {cell}: a native baseline is WRONG on this CPU ({check}); its rows are labelled.");
+                var train = Timing.Compare(
+                    Workloads.TrainStep(ours, ours.Weights, shape),
+                    Workloads.TrainStep(native, native.parameters(), shape), rounds);
+                Add(new Row("train step", shape.Name, cell, train.Ours * 1e3, train.Baseline * 1e3, train.Ratio, TrainTarget(shape.Name), "ms",
+                    $"native, checked: {check.NativeLabel(training: true)}"));
+                int gates = cell switch { "lstm" => 4, "gru" => 3, _ => 1 };
+                _rates.Add((shape.Name, cell, shape.TrainingFlops(gates), train.Ours, train.Baseline));
+
+                var infer = Timing.Compare(Workloads.OursPredict(ours, shape), Workloads.NativePredict(native, shape), rounds);
+                Add(new Row("inference", shape.Name, cell, infer.Ours * 1e3, infer.Baseline * 1e3, infer.Ratio,
+                    check.NativeInferenceRight ? 0.9 : null, "ms", $"native, checked: {check.NativeLabel(training: false)}"));
+                if (defaultVerbose)
+                {
+                    // Predict's default verbose 1 writes one progress line per call (Keras's bar): here to /dev/null, so the
+                    // formatting and the write calls count, not a terminal's drawing.
+                    var console = Console.Out;
+                    using var sink = new StreamWriter(File.OpenWrite(OperatingSystem.IsWindows() ? "NUL" : "/dev/null")) { AutoFlush = true };
+                    Console.SetOut(sink);
+                    Timing.Result verbose;
+                    try
+                    {
+                        verbose = Timing.Compare(Workloads.OursPredict(ours, shape, verbose: 1), Workloads.NativePredict(native, shape), rounds);
+                    }
+                    finally
+                    {
+                        Console.SetOut(console);
+                    }
+                    Add(new Row("inference, default verbose", shape.Name, cell, verbose.Ours * 1e3, verbose.Baseline * 1e3, verbose.Ratio, null, "ms",
+                        $"native, checked: {check.NativeLabel(training: false)}"));
+                }
+
+                // Only LSTMs go to oneDNN's RNN primitive; a capped child gives a native figure that is right on every CPU.
+                if (cell == "lstm" || !check.NativeInferenceRight)
+                {
+                    var capped = ChildProcesses.Run(options, new Dictionary<string, string> { ["ONEDNN_MAX_CPU_ISA"] = "AVX2" },
+                        "infer", shape.Name, cell, rounds.ToString(invariant)).Select(v => double.Parse(v, invariant)).ToArray();
+                    bool right = capped[4] <= BaselineCheck.Tolerance;
+                    Add(new Row("inference vs AVX2 native", shape.Name, cell, capped[0] * 1e3, capped[1] * 1e3, capped[2], right ? 0.9 : null, "ms",
+                        string.Create(invariant, $"native in a child with ONEDNN_MAX_CPU_ISA=AVX2, checked: {capped[4]:E1} vs float64{(right ? "" : ", WRONG")}")));
+                }
+            }
+
+            if (withFit && cells.Contains("lstm"))
+            {
+                manual_seed(2);
+                var fit = Workloads.OursFit(shape).Epoch;
+                var fitVsNative = Timing.Compare(fit, Workloads.NativeHandLoop(shape), Math.Max(3, rounds / 3), 0.2);
+                Add(new Row("Fit step vs native loop", shape.Name, "lstm", fitVsNative.Ours * 1e3 / Workloads.BatchesPerEpoch,
+                    fitVsNative.Baseline * 1e3 / Workloads.BatchesPerEpoch, fitVsNative.Ratio, null, "ms", "hand-written TorchSharp loop, nn.LSTM + nn.Linear + torch Adam"));
+                var fitVsOurs = Timing.Compare(fit, Workloads.OursHandLoop(shape), Math.Max(3, rounds / 3), 0.2);
+                Add(new Row("Fit overhead", shape.Name, "lstm", fitVsOurs.Ours * 1e3 / Workloads.BatchesPerEpoch,
+                    fitVsOurs.Baseline * 1e3 / Workloads.BatchesPerEpoch, fitVsOurs.Ratio, shape.Name == "M" ? 1.05 : null, "ms", "hand-written loop around our layers"));
+            }
+        }
+    }
+
     private void Finish(double rooflineStart)
     {
         double rooflineEnd = Workloads.MatmulRate();
@@ -127,12 +166,12 @@ internal sealed class BenchmarkRun(BenchOptions options)
     /// the same layer (target: at most 1.3x), against the op-by-op loop they used to take, and the
     /// masked call against LibTorch's <c>pack_padded_sequence</c> path; all checked first.
     /// </summary>
-    private void RunPaths(int rounds)
+    private void RunPaths(int rounds, IReadOnlyList<string> configs, IReadOnlyList<string> cells)
     {
         var invariant = CultureInfo.InvariantCulture;
-        foreach (var shape in options.Configs.Select(Shape.Get))
+        foreach (var shape in configs.Select(Shape.Get))
         {
-            foreach (var cell in options.Cells)
+            foreach (var cell in cells)
             {
                 manual_seed(1);
                 var ours = Models.Ours(cell, shape);
@@ -168,6 +207,72 @@ internal sealed class BenchmarkRun(BenchOptions options)
             }
         }
     }
+
+    /// <summary>
+    /// <c>Bidirectional(LSTM)</c> against one LSTM direction with the same weights (issue 15's target:
+    /// at most 1.2x), training step and Predict; and the directions run at once against one after
+    /// the other. The two ways are checked equal bit for bit first.
+    /// </summary>
+    private void RunBidirectional(int rounds, IReadOnlyList<string> configs)
+    {
+        foreach (var shape in configs.Select(Shape.Get))
+        {
+            manual_seed(3);
+            var wrapper = new Bidirectional(new SeqSharp.Layers.LSTM(shape.Units, returnSequences: true));
+            wrapper.Build([shape.Steps, shape.Features]);
+            var one = Models.Ours("lstm", shape);
+            one.SetWeights(wrapper.ForwardLayer.GetWeights());
+            var x = randn(shape.Batch, shape.Steps, shape.Features);
+            Tensor atOnce, serial;
+            using (no_grad())
+            {
+                atOnce = wrapper.Call(x);
+                SeqSharp.Layers.ConcurrentDirections.Enabled = false;
+                serial = wrapper.Call(x);
+                SeqSharp.Layers.ConcurrentDirections.Enabled = true;
+            }
+            if (!atOnce.equal(serial).item<bool>())
+                throw new InvalidOperationException($"Bidirectional on {shape.Name}: the directions run at once differ from the serial run.");
+            var target2 = randn(shape.Batch, shape.Steps, 2 * shape.Units);
+            var train = BidirectionalTrainStep(wrapper, x, target2);
+            Compare("Bidirectional train step", shape, "lstm", train, Workloads.TrainStep(one, one.Weights, shape), rounds, 1.2, "one LSTM direction");
+            var model = new Sequential([wrapper]);
+            var oneModel = new Sequential([one]);
+            Action predict = () => model.Predict(x, batchSize: shape.Batch, verbose: 0).Dispose();
+            Compare("Bidirectional inference", shape, "lstm", predict, () => oneModel.Predict(x, batchSize: shape.Batch, verbose: 0).Dispose(), rounds, 1.2,
+                "one LSTM direction");
+            Compare("Bidirectional train, at once", shape, "lstm", train, Serially(train), rounds, null, "the same, directions one after the other");
+            Compare("Bidirectional inference, at once", shape, "lstm", predict, Serially(predict), rounds, null, "the same, directions one after the other");
+            _notes.Add($"{shape.Name} Bidirectional: directions run at once when each runs as one batch slice " +
+                $"({(SeqSharp.Layers.Kernels.BatchParallel.Slices(shape.Batch, (long)shape.Batch * shape.Steps * shape.Units) == 1 ? "here" : "not here: two slices per direction")}); outputs checked equal to the serial run bit for bit.");
+        }
+    }
+
+    private static Action BidirectionalTrainStep(Bidirectional wrapper, Tensor x, Tensor target)
+    {
+        var optimizer = optim.Adam(wrapper.Weights, 1e-3);
+        wrapper.train();
+        return () =>
+        {
+            using var scope = NewDisposeScope();
+            optimizer.zero_grad();
+            (wrapper.Call(x) - target).pow(2).mean().backward();
+            optimizer.step();
+        };
+    }
+
+    private static Action Serially(Action action) => () =>
+    {
+        SeqSharp.Layers.ConcurrentDirections.Enabled = false;
+        try
+        {
+            action();
+        }
+        finally
+        {
+            SeqSharp.Layers.ConcurrentDirections.Enabled = true;
+        }
+    };
 
     private void Compare(string measurement, Shape shape, string cell, Action ours, Action baseline, int rounds, double? target, string baselineName)
     {
@@ -227,7 +332,59 @@ internal sealed class BenchmarkRun(BenchOptions options)
         foreach (var note in _notes)
             md.Append("- ").Append(note).Append('\n');
         File.WriteAllText(Path.Combine(folder, "latest.md"), md.ToString());
-        Console.WriteLine($"\nWrote {Path.Combine(folder, "latest.md")} and latest.csv");
+        AppendHistory(Path.Combine(folder, "history.csv"), rooflineStart, rooflineEnd);
+        Console.WriteLine($"\nWrote {Path.Combine(folder, "latest.md")}, latest.csv and a row of history.csv");
+    }
+
+    /// <summary>
+    /// Appends one row for this run to the history file (created with its header): commit, date, CPU,
+    /// threads, the run's options, the roofline, and every ratio as <c>measurement/shape/cell=ratio</c>,
+    /// so that a regression shows against earlier runs on the same machine.
+    /// </summary>
+    private void AppendHistory(string path, double rooflineStart, double rooflineEnd)
+    {
+        var invariant = CultureInfo.InvariantCulture;
+        string cpu = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "?"
+            : RuntimeInformation.ProcessArchitecture.ToString();
+        string mode = options.Table ? "table" : options.Paths ? "paths" : options.Quick ? "quick" : "full";
+        string ratios = string.Join("; ", _rows.Select(r => string.Create(invariant, $"{r.Measurement}/{r.Shape}/{r.Cell}={r.Ratio:F3}")));
+        static string Quote(string v) => "\"" + v.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+        string row = string.Join(",",
+            Commit(), DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mmZ", invariant), Quote(cpu), Environment.ProcessorCount.ToString(invariant),
+            get_num_threads().ToString(invariant), mode, Quote(string.Join(" ", options.Configs) + " | " + string.Join(" ", options.Cells)),
+            rooflineStart.ToString("F1", invariant), rooflineEnd.ToString("F1", invariant), Quote(ratios));
+        if (!File.Exists(path))
+            File.WriteAllText(path, "commit,date_utc,cpu,cores,threads,mode,configs_cells,roofline_start_gflops,roofline_end_gflops,ratios\n");
+        File.AppendAllText(path, row + "\n");
+    }
+
+    /// <summary>The checked-out commit (short hash, "+dirty" with uncommitted changes), or "unknown" without git.</summary>
+    private static string Commit()
+    {
+        string Git(string arguments)
+        {
+            var info = new System.Diagnostics.ProcessStartInfo("git", arguments)
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+                WorkingDirectory = RepositoryRoot(),
+            };
+            using var process = System.Diagnostics.Process.Start(info)!;
+            string text = process.StandardOutput.ReadToEnd().Trim();
+            process.WaitForExit();
+            return process.ExitCode == 0 ? text : throw new InvalidOperationException(text);
+        }
+        try
+        {
+            string hash = Git("rev-parse --short HEAD");
+            return Git("status --porcelain --untracked-files=no").Length > 0 ? hash + "+dirty" : hash;
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return "unknown";
+        }
     }
 
     private static string RepositoryRoot()

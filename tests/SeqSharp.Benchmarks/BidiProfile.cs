@@ -35,6 +35,18 @@ internal static class BidiProfile
                 optimizer.step();
             };
         }
+        static Action Serial(Action act) => () =>
+        {
+            ConcurrentDirections.Enabled = false;
+            try
+            {
+                act();
+            }
+            finally
+            {
+                ConcurrentDirections.Enabled = true;
+            }
+        };
         Action Infer(Action call) => () =>
         {
             using var scope = NewDisposeScope();
@@ -48,11 +60,13 @@ internal static class BidiProfile
             ("train: goBackwards direction", Train(backward.Weights, () => backward.Call(x), target)),
             ("train: both layers, no wrapper", Train(wrapper.Weights, () => cat([wrapper.ForwardLayer.Call(x), wrapper.BackwardLayer.Call(x).flip(1)], -1), target2)),
             ("train: Bidirectional", Train(wrapper.Weights, () => wrapper.Call(x), target2)),
+            ("train: Bidirectional, serial", Serial(Train(wrapper.Weights, () => wrapper.Call(x), target2))),
             ("train: one direction twice", Train(forward.Weights, () => cat([forward.Call(x), forward.Call(x)], -1), target2)),
             ("train: one direction, 1 slice", () => { BatchParallel.MaxSlices = 1; oneTrain(); BatchParallel.MaxSlices = int.MaxValue; }),
             ("infer: one direction", Infer(() => forward.Call(x))),
             ("infer: goBackwards direction", Infer(() => backward.Call(x))),
             ("infer: Bidirectional", Infer(() => wrapper.Call(x))),
+            ("infer: Bidirectional, serial", Serial(Infer(() => wrapper.Call(x)))),
             ("infer: both layers, no wrapper", Infer(() => { wrapper.ForwardLayer.Call(x); wrapper.BackwardLayer.Call(x); })),
             ("infer: one direction twice", Infer(() => { forward.Call(x); forward.Call(x); })),
             ("infer: one direction, 1 slice", Infer(() => { BatchParallel.MaxSlices = 1; forward.Call(x); BatchParallel.MaxSlices = int.MaxValue; })),

@@ -28,6 +28,10 @@ internal static class ChildProcesses
                 BidiProfile.Run(Shape.Get(args[1]), args[2], args.Length > 3 ? args[3] : null,
                     args.Length > 4 ? double.Parse(args[4], CultureInfo.InvariantCulture) : 10);
                 return;
+            case "predict":
+                PredictProfile.Run(Shape.Get(args[1]), args[2], args.Length > 3 ? args[3] : null,
+                    args.Length > 4 ? double.Parse(args[4], CultureInfo.InvariantCulture) : 10);
+                return;
             case "gemm":
                 GemmProbe.Run();
                 return;

@@ -29,11 +29,11 @@ internal static class Workloads
     }
 
     /// <summary>Our Predict (no gradients, inference mode) on a model holding only the recurrent layer.</summary>
-    public static Action OursPredict(Rnn layer, Shape shape)
+    public static Action OursPredict(Rnn layer, Shape shape, int verbose = 0)
     {
         var model = new Sequential([layer]);
         var x = randn(shape.Batch, shape.Steps, shape.Features);
-        return () => model.Predict(x, batchSize: shape.Batch, verbose: 0).Dispose();
+        return () => model.Predict(x, batchSize: shape.Batch, verbose: verbose).Dispose();
     }
 
     /// <summary>What a TorchSharp user writes for inference with the native module.</summary>

@@ -234,9 +234,9 @@ public class ExportOnnxFunctionalTests(ITestOutputHelper output)
     }
 
     /// <summary>Exports, runs in ONNX Runtime at two batch sizes (and two lengths where the time axis is None), compares with PredictMulti; returns the largest difference.</summary>
-    internal static double CheckAgainstPredict(Model model, string path, string what, double atol = 1e-5)
+    internal static double CheckAgainstPredict(Model model, string path, string what, double atol = 1e-5, int opset = 14)
     {
-        model.ExportOnnx(path);
+        model.ExportOnnx(path, opset);
         bool dynamicTime = model.Inputs.Any(i => i.SampleShape.Contains(-1));
         double worst = 0;
         foreach (var (batch, steps) in dynamicTime ? new[] { (2L, 6L), (5L, 9L) } : [(2L, 6L), (5L, 6L)])
@@ -262,6 +262,20 @@ public class ExportOnnxFunctionalTests(ITestOutputHelper output)
         using var folder = new TempFolder();
         var worst = CheckAgainstPredict(Perturbed(make), folder.File("model.onnx"), kind);
         output.WriteLine($"ONNX max |difference| for {kind}: {worst:E2}");
+    }
+
+    [Fact]
+    public void ExportOnnx_FunctionalAtOpsets17And21_MatchesPredict()
+    {
+        // Opset 18 moved ReduceMax's and ReduceMean's axes from an attribute to an input (used by masks, LayerNormalization).
+        using var folder = new TempFolder();
+        foreach (int opset in new[] { 17, 21 })
+        {
+            var concat = Perturbed(() => Two((a, b) => new LSTM(3).Apply(new Concatenate(axis: 1).Apply([Masked(a), Masked(b)]))));
+            CheckAgainstPredict(concat, folder.File($"c{opset}.onnx"), $"Concatenate masks, opset {opset}", opset: opset);
+            var block = Perturbed(() => One(x => Block(new Masking().Apply(x))));
+            CheckAgainstPredict(block, folder.File($"b{opset}.onnx"), $"masked transformer block, opset {opset}", opset: opset);
+        }
     }
 
     [Fact]

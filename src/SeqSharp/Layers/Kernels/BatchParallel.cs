@@ -28,6 +28,28 @@ internal static class BatchParallel
     /// <summary>An upper bound on the slices (for experiments and tests).</summary>
     internal static int MaxSlices { get; set; } = int.MaxValue;
 
+    [ThreadStatic] private static bool t_inline;
+
+    /// <summary>
+    /// Runs <paramref name="action"/> with every <see cref="For"/> it reaches on this thread running
+    /// its slices one after the other on this thread instead of in parallel: the same slices, so the
+    /// same products on the same rows and the same results, bit for bit. For callers that keep the
+    /// other cores busy themselves (<see cref="Bidirectional"/>'s directions).
+    /// </summary>
+    internal static T Inline<T>(Func<T> action)
+    {
+        bool previous = t_inline;
+        t_inline = true;
+        try
+        {
+            return action();
+        }
+        finally
+        {
+            t_inline = previous;
+        }
+    }
+
     /// <summary>
     /// Calls <paramref name="body"/>(slice, first row, row count) for <paramref name="slices"/>
     /// consecutive slices covering [0, <paramref name="batch"/>), in parallel; each call runs with
@@ -38,6 +60,16 @@ internal static class BatchParallel
         if (slices == 1)
         {
             Run(body, 0, 0, batch);
+            return;
+        }
+        if (t_inline)
+        {
+            for (int slice = 0; slice < slices; slice++)
+            {
+                int start = (int)((long)batch * slice / slices);
+                int end = (int)((long)batch * (slice + 1) / slices);
+                Run(body, slice, start, end - start);
+            }
             return;
         }
         Parallel.For(0, slices, new ParallelOptions { MaxDegreeOfParallelism = slices }, slice =>

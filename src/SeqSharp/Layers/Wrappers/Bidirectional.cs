@@ -131,10 +131,32 @@ public sealed class Bidirectional : Layer
 
     private (Tensor Output, IReadOnlyList<Tensor> States) Run(Tensor x, Tensor? mask)
     {
-        var (y, forwardStates) = ForwardLayer.CallWithState(x, mask);
-        var (yReversed, backwardStates) = BackwardLayer.CallWithState(x, mask);
+        var ((y, forwardStates), (yReversed, backwardStates)) = DirectionsAtOnce(x)
+            ? ConcurrentDirections.Run(() => ForwardLayer.CallWithState(x, mask), () => BackwardLayer.CallWithState(x, mask))
+            : (ForwardLayer.CallWithState(x, mask), BackwardLayer.CallWithState(x, mask));
         return (Merge(y, yReversed), forwardStates.Concat(backwardStates).ToList());
     }
+
+    /// <summary>
+    /// Whether the two directions run at the same time, one per core (<see cref="ConcurrentDirections"/>):
+    /// when a direction alone would leave a core idle, because its kernel runs the batch as one slice
+    /// (one sample, or too little work to split: <see cref="Kernels.BatchParallel.Slices"/>); larger
+    /// calls already use every core through their batch slices, one direction after the other. Only
+    /// on the CPU with two or more threads, once both layers are built, and when the call draws no
+    /// dropout masks (layers without a seed draw from the global generator, in the serial order).
+    /// </summary>
+    private bool DirectionsAtOnce(Tensor x)
+    {
+        if (!ConcurrentDirections.Enabled || torch.get_num_threads() < 2 || x.device_type != DeviceType.CPU || x.dim() != 3)
+            return false;
+        if (!ForwardLayer.Built || !BackwardLayer.Built || DrawsDropout(ForwardLayer) || DrawsDropout(BackwardLayer))
+            return false;
+        long batch = x.shape[0], steps = x.shape[1];
+        int Slices(Rnn layer) => Kernels.BatchParallel.Slices((int)Math.Min(batch, int.MaxValue), batch * steps * layer.Units);
+        return Slices(ForwardLayer) == 1 && Slices(BackwardLayer) == 1;
+    }
+
+    private static bool DrawsDropout(Rnn layer) => layer.training && (layer.Cell.Dropout > 0 || layer.Cell.RecurrentDropout > 0);
 
     /// <summary>
     /// The merged output from the two layers' outputs as they return them: the backward layer's
