@@ -13,22 +13,22 @@ namespace SeqSharp.Examples.JenaClimate;
 /// <param name="Seed">The seed of the initial weights, dropout masks and the generator's draws.</param>
 public sealed record JenaOptions(int Epochs, int StepsPerEpoch, int Verbose, int Seed = 7)
 {
-    /// <summary>What <c>dotnet run</c> runs: about 20 seconds on one core.</summary>
+    /// <summary>What <c>dotnet run</c> runs.</summary>
     public static JenaOptions Short => new(Epochs: 20, StepsPerEpoch: 10, Verbose: 2);
 
     /// <summary><c>--long</c>: ten times the steps.</summary>
     public static JenaOptions Long => new(Epochs: 40, StepsPerEpoch: 50, Verbose: 2);
 
     /// <summary>A quick run for the tests.</summary>
-    public static JenaOptions Test => new(Epochs: 12, StepsPerEpoch: 10, Verbose: 0);
+    public static JenaOptions Test => new(Epochs: 6, StepsPerEpoch: 10, Verbose: 0);
 }
 
 /// <summary>
-/// Mean absolute errors over the test months (1959-1960, thousands of passengers) of the GRU, of the
-/// script's naive baseline (next month = this month) and of a seasonal naive forecast (this month's
-/// change = the same month's change last year); and the last epoch's validation loss.
+/// Mean absolute errors of the 24-hour-ahead temperature over the test windows (°C) of the GRU and
+/// of the script's naive baseline (the temperature stays as it is), and the last epoch's
+/// validation loss (standardised units).
 /// </summary>
-public sealed record JenaResult(double ModelMae, double NaiveMae, double SeasonalNaiveMae, double LastValidationLoss, long Steps);
+public sealed record JenaResult(double ModelMae, double NaiveMae, double LastValidationLoss, long Steps, int TestWindows);
 
 /// <summary>
 /// The Keras Jena-climate script in C#: standardise with the training part's statistics, draw
@@ -36,58 +36,45 @@ public sealed record JenaResult(double ModelMae, double NaiveMae, double Seasona
 /// and <c>stepsPerEpoch</c> / <c>validationSteps</c>, compare with the naive "no change" forecast.
 /// </summary>
 /// <remarks>
-/// <para>The Jena file (420,551 ten-minute rows of 14 weather readings, 2009-2016) is not
-/// available offline, so the script runs on a real series that ships with the repository: monthly
-/// international airline passengers, 1949-1960 (Box &amp; Jenkins's series G, the file of
-/// examples/AirlinePassengers). What changes with the data: a step is a month instead of ten
-/// minutes, the lookback is 24 months instead of 10 days (<c>step</c> 1 instead of 6), and the
-/// target is next month instead of 24 hours ahead.</para>
-/// <para>Features per month <c>t</c>: the log growth <c>ln y[t] − ln y[t−1]</c> (target and
-/// input) and the calendar month as sine and cosine, standardised with the training months' mean
-/// and standard deviation as the script does. The forecast of the passengers is
-/// <c>y[t−1] · exp(ĝ[t])</c>; the naive baseline is <c>ĝ = 0</c>, the seasonal one
-/// <c>ĝ[t] = g[t−12]</c>.</para>
+/// The Jena file is not available offline; <see cref="JenaLikeSeries"/> makes three years of rows
+/// like it (ten-minute steps, the fourteen readings in the file's order). The script's sizes are
+/// kept: windows of 10 days (<see cref="Lookback"/> 1440 rows) sampled hourly (<see cref="Step"/> 6,
+/// so 240 time steps of 14 features), the target is the temperature 24 hours after the window
+/// (<see cref="Delay"/> 144), batches of 128. The first two years train, the next half year
+/// validates, the last half year is the test.
 /// </remarks>
 public static class JenaExample
 {
-    /// <summary>Months in each window (the script's <c>lookback</c>, at <c>step</c> 1).</summary>
-    public const int Lookback = 24;
+    /// <summary>The script's <c>lookback</c>: rows (ten minutes each) covered by a window, 10 days.</summary>
+    public const int Lookback = 720;
+
+    /// <summary>The script's <c>step</c>: one sample per hour.</summary>
+    public const int Step = 6;
+
+    /// <summary>The script's <c>delay</c>: the target is 24 hours after the window's end.</summary>
+    public const int Delay = 144;
+
+    /// <summary>Time steps per window (<c>lookback // step</c>).</summary>
+    public const int TimeSteps = Lookback / Step;
 
     /// <summary>The script's <c>batch_size</c>.</summary>
-    public const int BatchSize = 32;
+    public const int BatchSize = 128;
 
-    /// <summary>Features per step: log growth, month sine, month cosine.</summary>
-    public const int Features = 3;
+    /// <summary>Features per step: the fourteen readings.</summary>
+    public const int Features = 14;
 
-    /// <summary>Rows (months after the first) used for training targets, validation targets, test targets.</summary>
-    public const int TrainEnd = 107, ValidationEnd = 119;
+    /// <summary>Days of synthetic data, and where training, validation and test end (rows).</summary>
+    public const int Days = 3 * 365, TrainEnd = 730 * JenaLikeSeries.RowsPerDay, ValidationEnd = 912 * JenaLikeSeries.RowsPerDay;
 
-    /// <summary>The CSV next to the program (linked from examples/AirlinePassengers by the project).</summary>
-    public static string DataPath => Path.Combine(AppContext.BaseDirectory, "airline-passengers.csv");
-
-    /// <summary>
-    /// Row <c>i</c> describes month <c>i + 1</c> (1949-02 onward): log growth since the month before,
-    /// sine and cosine of the calendar month; not yet standardised. Shape <c>(143, 3)</c>.
-    /// </summary>
-    public static double[,] Rows(double[] passengers)
-    {
-        var rows = new double[passengers.Length - 1, Features];
-        for (int i = 0; i < rows.GetLength(0); i++)
-        {
-            int month = (i + 1) % 12;   // 0 = January
-            rows[i, 0] = Math.Log(passengers[i + 1]) - Math.Log(passengers[i]);
-            rows[i, 1] = Math.Sin(2 * Math.PI * month / 12);
-            rows[i, 2] = Math.Cos(2 * Math.PI * month / 12);
-        }
-        return rows;
-    }
+    /// <summary>Rows between the targets of consecutive validation and test windows (every 6 hours).</summary>
+    public const int EvaluationStride = 36;
 
     /// <summary>
-    /// The script's <c>generator(data, lookback, delay, min_index, max_index, shuffle=True, batch_size)</c>:
-    /// endless batches of windows whose targets are rows drawn at random from
+    /// The script's <c>generator(data, lookback, delay, min_index, max_index, shuffle=True, batch_size, step)</c>:
+    /// endless batches whose rows <c>r</c> are drawn at random from
     /// [<paramref name="minIndex"/> + <see cref="Lookback"/>, <paramref name="maxIndex"/>).
-    /// <c>X</c> is <c>(batch, Lookback, Features)</c>, rows <c>r − Lookback … r − 1</c>; <c>Y</c> is
-    /// <c>(batch, 1)</c>, column 0 of row <c>r</c>.
+    /// <c>X</c> is <c>(batch, 240, 14)</c>, rows <c>r − 1440, r − 1434, …, r − 6</c>; <c>Y</c> is
+    /// <c>(batch, 1)</c>, the temperature of row <c>r + 144</c>.
     /// </summary>
     public static IEnumerable<(Tensor X, Tensor Y)> Generator(Tensor data, int minIndex, int maxIndex, int batchSize, Random random)
     {
@@ -95,24 +82,28 @@ public static class JenaExample
         // batch needs is made inside the loop (data, made by the caller, is left alone).
         while (true)
         {
-            using var offsets = arange((long)-Lookback, 0L, 1L);
+            using var offsets = arange((long)-Lookback, 0L, (long)Step);
             var rows = new long[batchSize];
             for (int j = 0; j < batchSize; j++)
                 rows[j] = random.Next(minIndex + Lookback, maxIndex);
-            using var targets = tensor(rows);
-            using var indices = targets.unsqueeze(1) + offsets;             // (batch, Lookback)
-            var x = data[indices];                                          // (batch, Lookback, Features)
-            var y = data.index_select(0, targets)[.., 0..1];               // (batch, 1)
+            using var starts = tensor(rows);
+            using var indices = starts.unsqueeze(1) + offsets;                              // (batch, 240)
+            using var targets = starts + Delay;
+            var x = data[indices];                                                          // (batch, 240, 14)
+            var y = data.index_select(0, targets)[.., JenaLikeSeries.Temperature..(JenaLikeSeries.Temperature + 1)];   // (batch, 1)
             yield return (x, y);
         }
     }
 
     /// <summary>
-    /// Windows for the targets in rows [<paramref name="first"/>, <paramref name="end"/>), in order, as a
-    /// lazy <see cref="TimeseriesDataset"/> (Keras <c>timeseries_dataset_from_array</c>).
+    /// Windows whose rows <c>r</c> run over [<paramref name="first"/>, <paramref name="end"/>) every
+    /// <see cref="EvaluationStride"/> rows, in order, as a lazy <see cref="TimeseriesDataset"/> (Keras
+    /// <c>timeseries_dataset_from_array</c> with <c>sampling_rate=6</c>); the same windows and targets as the generator's.
     /// </summary>
     public static TimeseriesDataset Windows(Tensor data, int first, int end) =>
-        Utils.TimeseriesDataset(data[(first - Lookback)..(end - 1)], data[first..end, 0..1], sequenceLength: Lookback, batchSize: BatchSize);
+        Utils.TimeseriesDataset(data[(first - Lookback)..end],
+            data[(first + Delay)..(end + Delay), JenaLikeSeries.Temperature..(JenaLikeSeries.Temperature + 1)],
+            sequenceLength: TimeSteps, sequenceStride: EvaluationStride, samplingRate: Step, batchSize: BatchSize);
 
     /// <summary>The script's model: GRU(32, return_sequences) → GRU(64, relu) → Dense(1), with the script's dropouts and an L2 penalty.</summary>
     public static Sequential BuildModel()
@@ -128,23 +119,24 @@ public static class JenaExample
     public static JenaResult Run(JenaOptions options, TextWriter log)
     {
         Utils.SetRandomSeed(options.Seed);
-        double[] passengers = Csv.LoadColumn(DataPath, "passengers");
-        var raw = tensor(Rows(passengers));                                           // (143, 3), float64
+        float[,] rows = JenaLikeSeries.Generate(Days, options.Seed);
+        using var raw = tensor(rows);                                                   // (157680, 14)
 
         // float_data -= mean; float_data /= std, with the training part's statistics.
-        var trainPart = raw[..TrainEnd];
-        var mean = trainPart.mean([0]);
-        var std = trainPart.std([0]);
-        var data = ((raw - mean) / std).to_type(ScalarType.Float32);
-        double growthMean = mean[0].item<double>(), growthStd = std[0].item<double>();
+        using var trainPart = raw[..TrainEnd];
+        using var mean = trainPart.mean([0]);
+        using var std = trainPart.std([0]);
+        using var data = (raw - mean) / std;
+        double temperatureMean = mean[JenaLikeSeries.Temperature].item<float>(), temperatureStd = std[JenaLikeSeries.Temperature].item<float>();
 
         var trainBatches = Generator(data, 0, TrainEnd, BatchSize, new Random(options.Seed));
-        using var validation = Windows(data, TrainEnd, ValidationEnd);
-        using var test = Windows(data, ValidationEnd, (int)data.shape[0]);
+        using var validation = Windows(data, TrainEnd + Lookback, ValidationEnd);
+        int testEnd = rows.GetLength(0) - Delay;
+        using var test = Windows(data, ValidationEnd + Lookback, testEnd);
         int validationSteps = validation.BatchCount!.Value;
-        log.WriteLine($"Airline passengers, {passengers.Length} months (1949-01 … 1960-12), standing in for the Jena climate file.");
-        log.WriteLine($"Features: log growth, month sine, month cosine. Windows of {Lookback} months → next month's growth.");
-        log.WriteLine($"Targets: train {TrainEnd - Lookback} months (drawn at random, endless), validation {validation.Count} (1958), test {test.Count} (1959-1960).");
+        log.WriteLine($"A synthetic Jena-like record: {Days} days of ten-minute rows, {Features} readings ({string.Join(", ", JenaLikeSeries.Columns[..4])}, ...).");
+        log.WriteLine($"Windows of {Lookback / JenaLikeSeries.RowsPerDay} days sampled hourly ({TimeSteps} steps) → the temperature {Delay / 6} hours later.");
+        log.WriteLine($"Train: days 0-729, drawn at random (endless); validation: {validation.Count} windows from days 730-911; test: {test.Count} windows from days 912-1094.");
         log.WriteLine();
 
         var model = BuildModel();
@@ -155,25 +147,23 @@ public static class JenaExample
         var history = model.Fit(trainBatches, stepsPerEpoch: options.StepsPerEpoch, epochs: options.Epochs,
             validationData: validation.Select(b => (b.X, b.Y!)), validationSteps: validationSteps, verbose: options.Verbose);
 
-        // Forecasts of the test months, in passengers: y[t−1] · exp(ĝ[t]).
-        var growth = model.Predict(test, verbose: 0)[.., 0].to_type(ScalarType.Float64) * growthStd + growthMean;
-        double modelMae = 0, naiveMae = 0, seasonalMae = 0;
-        int months = (int)growth.shape[0];
-        for (int k = 0; k < months; k++)
+        // The test windows' forecasts in °C, against the truth and the naive forecast (the temperature at the window's last sample).
+        using var predicted = model.Predict(test, verbose: 0);
+        var forecast = predicted[.., 0].to_type(ScalarType.Float64).data<double>().ToArray();
+        double modelMae = 0, naiveMae = 0;
+        for (int k = 0; k < forecast.Length; k++)
         {
-            int t = ValidationEnd + 1 + k;                      // the month of test row ValidationEnd + k
-            double previous = passengers[t - 1], actual = passengers[t];
-            modelMae += Math.Abs(previous * Math.Exp(growth[k].item<double>()) - actual) / months;
-            naiveMae += Math.Abs(previous - actual) / months;
-            seasonalMae += Math.Abs(previous * passengers[t - 12] / passengers[t - 13] - actual) / months;
+            int r = ValidationEnd + Lookback + k * EvaluationStride;
+            double actual = rows[r + Delay, JenaLikeSeries.Temperature], last = rows[r - Step, JenaLikeSeries.Temperature];
+            modelMae += Math.Abs(forecast[k] * temperatureStd + temperatureMean - actual) / forecast.Length;
+            naiveMae += Math.Abs(last - actual) / forecast.Length;
         }
-        var result = new JenaResult(modelMae, naiveMae, seasonalMae, history["val_loss"][^1], model.Optimizer!.Iterations);
+        var result = new JenaResult(modelMae, naiveMae, history["val_loss"][^1], model.Optimizer!.Iterations, forecast.Length);
 
         log.WriteLine();
-        log.WriteLine($"Test MAE over {months} months (thousands of passengers; they average {passengers[^months..].Average():F0}):");
-        log.WriteLine($"  stacked GRU                                        {result.ModelMae,6:F1}");
-        log.WriteLine($"  naive: next month = this month                     {result.NaiveMae,6:F1}");
-        log.WriteLine($"  seasonal naive: this month's change as a year ago  {result.SeasonalNaiveMae,6:F1}");
+        log.WriteLine($"Test MAE of the temperature 24 hours ahead over {forecast.Length} windows (°C):");
+        log.WriteLine($"  stacked GRU                                  {result.ModelMae,6:F2}");
+        log.WriteLine($"  naive: the temperature stays as it is        {result.NaiveMae,6:F2}");
         log.WriteLine($"({result.Steps} training steps of {BatchSize} windows; last val_loss {result.LastValidationLoss:F3})");
         return result;
     }

@@ -1,8 +1,8 @@
 // The stacked-GRU weather script of Keras users (Chollet's Jena climate forecaster: an endless
 // generator of random windows, fit with steps_per_epoch and validation_steps, GRU layers with
 // dropout and recurrent_dropout on input_shape=(None, features), against a naive baseline),
-// translated line by line to C#. The Jena file is not shipped, so it runs on a real series that is:
-// the monthly airline passengers of 1949-1960 (see JenaExample and docs/keras-to-seqsharp.md).
+// translated line by line to C#. The Jena file is not shipped, so it runs on a synthetic record with
+// its layout (ten-minute rows of its fourteen readings; see JenaLikeSeries and docs/keras-to-seqsharp.md).
 //
 //   dotnet run --project examples/JenaClimate                    # the short run (well under a minute)
 //   dotnet run --project examples/JenaClimate -- --long          # the script's sizes: more steps and epochs

@@ -85,11 +85,18 @@ public abstract class BatchDataset : IEnumerable<(Tensor X, Tensor? Y)>
     internal static Batch Rows(Batch batch, long start, long count)
     {
         long rows = batch.X.dim() == 0 ? -1 : batch.X.shape[0];
-        if (rows < 0 || batch.Y is { } y && (y.dim() == 0 || y.shape[0] != rows) || batch.SampleWeight is { } w && (w.dim() == 0 || w.shape[0] != rows))
+        var parts = new[] { batch.X, batch.Y, batch.SampleWeight }.Concat(batch.Inputs ?? []).Concat(batch.Targets ?? []).OfType<Tensor>();
+        if (rows < 0 || parts.Any(t => t.dim() == 0 || t.shape[0] != rows))
             return batch;
         if (start == 0 && count == rows)
             return batch;
-        return new Batch(batch.X.narrow(0, start, count), batch.Y?.narrow(0, start, count), batch.SampleWeight?.narrow(0, start, count));
+        Tensor Cut(Tensor t) => t.narrow(0, start, count);
+        var weight = batch.SampleWeight is { } w ? Cut(w) : null;
+        if (batch.Inputs is null && batch.Targets is null)
+            return new Batch(Cut(batch.X), batch.Y is { } y ? Cut(y) : null, weight);
+        // A batch of one tensor per input and per output: every part keeps the same rows.
+        return new Batch(batch.Inputs?.Select(Cut).ToList() ?? [Cut(batch.X)],
+            batch.Targets?.Select(Cut).ToList() ?? (batch.Y is { } target ? [Cut(target)] : null), weight);
     }
 
     /// <summary>Called after every epoch of <c>Fit</c> (Keras <c>on_epoch_end</c>), e.g. to reshuffle samples; does nothing by default.</summary>

@@ -84,7 +84,8 @@ public partial class Model
             throw new ArgumentException($"{where} has no targets (Y is null).{expected}");
         try
         {
-            var data = PrepareData(batch.X, batch.Y, batch.SampleWeight, loss, "X", "Y");
+            var (x, y) = Packed(batch, loss);
+            var data = PrepareData(x, y!, batch.SampleWeight, loss, "X", "Y");
             if (classWeight is not null)
                 data = WithClassWeights(data, classWeight);
             return (data.X, data.Y, data.SampleWeight);

@@ -12,17 +12,17 @@ public partial class Model
     /// run without SeqSharp, in the model's element type (float32 or float64), with a dynamic batch
     /// dimension.
     /// <list type="bullet">
-    /// <item>A <see cref="Sequential"/> model: input <c>input</c> of shape <c>(batch, ...)</c> (a
+    /// <item><description>A <see cref="Sequential"/> model: input <c>input</c> of shape <c>(batch, ...)</c> (a
     /// dynamic time axis too when the model takes any length), output <c>output</c>; a model that
-    /// starts with an <see cref="Embedding"/> takes int64 token ids.</item>
-    /// <item>A functional model (<c>new Model(inputs, outputs)</c>): one graph input per model input,
+    /// starts with an <see cref="Embedding"/> takes int64 token ids.</description></item>
+    /// <item><description>A functional model (<c>new Model(inputs, outputs)</c>): one graph input per model input,
     /// named as the <see cref="Input"/> (its <c>null</c> sizes, such as a None time axis, dynamic), and
     /// one graph output per model output, in order, named as <see cref="Model.OutputNames"/> (a
     /// repeated name gets <c>_1</c>, <c>_2</c>, ...: the outputs <c>[stateH, stateC]</c> of an LSTM
     /// named <c>encoder</c> are <c>encoder</c> and <c>encoder_1</c>). An input read only by Embedding
     /// layers takes int64 token ids. Recurrent states (<c>returnState</c>, <c>initialState</c>) are the
     /// ONNX operators' <c>Y_h</c> / <c>Y_c</c> and <c>initial_h</c> / <c>initial_c</c>; a layer applied
-    /// twice reuses one set of initializers.</item>
+    /// twice reuses one set of initializers.</description></item>
     /// </list>
     /// </summary>
     /// <remarks>

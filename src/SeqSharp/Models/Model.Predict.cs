@@ -145,7 +145,7 @@ public partial class Model
                         list.PredictBatchBegin(step, new Dictionary<string, double>());
                         using (var scope = torch.NewDisposeScope())
                         {
-                            var xb = iterator.Adapter.Checked ? fetched.Batch.X : CheckInputs(fetched.Batch.X, step);
+                            var xb = iterator.Adapter.Checked ? fetched.Batch.X : CheckInputs(fetched.Batch, step);
                             BuildFor(xb);
                             parts.Add(forward(xb).to_type(ScalarType.Float32).MoveToOuterDisposeScope());
                         }
@@ -176,11 +176,20 @@ public partial class Model
     }
 
     /// <summary>Checks one input batch from a source; the message names the batch and the expected shape.</summary>
-    private protected Tensor CheckInputs(Tensor? x, int index)
+    private protected Tensor CheckInputs(Batch batch, int index)
     {
         string expected = InputShape is { } input ? $" Expected X of shape {ShapeText.WithBatch(input)}." : "";
-        if (x is null)
+        if (batch.X is null)
             throw new ArgumentException($"Batch {index} of the prediction data has no inputs (X is null).{expected}");
+        Tensor x;
+        try
+        {
+            x = Packed(batch, null).X;
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"Batch {index} of the prediction data was refused: {e.Message}", e);
+        }
         if (x.dim() < 2 || x.shape[0] == 0)
             throw new ArgumentException($"Batch {index} of the prediction data was refused: expected rank >= 2 with at least one sample. Received shape {ShapeText.Format(x.shape)}.{expected}");
         try

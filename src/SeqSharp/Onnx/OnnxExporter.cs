@@ -182,12 +182,12 @@ internal static partial class OnnxExporter
         return [flow with { X = y, Mask = bidirectional.ReturnSequences ? flow.Mask : null }, .. forwardStates.Concat(backwardStates).Select(s => new Flow(s, null))];
     }
 
-    /// <summary>Recurrent layers take a <c>(batch, timesteps)</c> mask only (as <c>Predict</c> does).</summary>
+    /// <summary>Recurrent and attention layers take a <c>(batch, timesteps)</c> mask only (as <c>Predict</c> does).</summary>
     private static void RequireStepMask(Layer layer, Flow flow)
     {
         if (flow.Mask is not null && flow.MaskRank != 2)
             throw new NotSupportedException(
-                $"Layer '{layer.Name}' of type {layer.ClassName} receives a mask of rank {flow.MaskRank}; a recurrent layer takes a (batch, timesteps) mask only, so the graph cannot be exported.");
+                $"Layer '{layer.Name}' of type {layer.ClassName} receives a mask of rank {flow.MaskRank}; it takes a (batch, timesteps) mask only, so the graph cannot be exported.");
     }
 
     /// <summary>Layers that take no mask.</summary>

@@ -24,7 +24,7 @@ internal sealed class FetchedBatch(Batch batch, IReadOnlyList<Tensor> owned) : I
         if (made is not Batch batch)
             return null;
         var owned = new List<Tensor>();
-        foreach (var t in new[] { batch.X, batch.Y, batch.SampleWeight })
+        foreach (var t in new[] { batch.X, batch.Y, batch.SampleWeight }.Concat(batch.Inputs ?? []).Concat(batch.Targets ?? []))
         {
             // By reference: Tensor.Equals compares values, and a target may equal its input (autoencoders).
             if (t is not null && scope.Contains(t) && !owned.Any(o => ReferenceEquals(o, t)))

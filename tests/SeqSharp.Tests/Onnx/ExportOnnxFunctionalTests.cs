@@ -354,6 +354,11 @@ public class ExportOnnxFunctionalTests(ITestOutputHelper output)
         var lambda = new Model(y, new Lambda(t => t * 2, functionName: "twice", name: "twice").Apply(new Dense(2).Apply(y)));
         Assert.Contains("Layer 'twice' of type Lambda", Assert.Throws<NotSupportedException>(() => lambda.ExportOnnx(path)).Message);
 
+        var w = Sequence("w");
+        var mixed = new Model(w, new Dense(1, name: "single").Apply(new Dense(2, dtype: ScalarType.Float64, name: "double").Apply(w)));
+        message = Assert.Throws<NotSupportedException>(() => mixed.ExportOnnx(path)).Message;
+        Assert.Contains("Layer 'single' of type Dense computes in Float32 while the model's first layer computes in Float64", message);
+
         Assert.Empty(Directory.GetFiles(folder.Path));
     }
 }
