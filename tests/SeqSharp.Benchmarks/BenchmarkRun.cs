@@ -231,7 +231,7 @@ internal sealed class BenchmarkRun(BenchOptions options)
                 serial = wrapper.Call(x);
                 SeqSharp.Layers.ConcurrentDirections.Enabled = true;
             }
-            if (!atOnce.equal(serial).item<bool>())
+            if (!atOnce.equal(serial).all().item<bool>())
                 throw new InvalidOperationException($"Bidirectional on {shape.Name}: the directions run at once differ from the serial run.");
             var target2 = randn(shape.Batch, shape.Steps, 2 * shape.Units);
             var train = BidirectionalTrainStep(wrapper, x, target2);
