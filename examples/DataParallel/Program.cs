@@ -8,7 +8,9 @@
 // Options: --samples N (default 4096), --epochs N (3), --batch N (global batch, 128), --units N (32),
 // --steps N (time steps, 24), --threads N (TorchSharp threads per process), --throughput (print samples per
 // second), --allreduce (measure the allreduce cost instead of training), --die-on-rank R (that rank fails),
-// --source (train on a TimeseriesDataset, a batch source from which each rank gathers only its windows).
+// --source (train on a TimeseriesDataset, a batch source from which each rank gathers only its windows),
+// --layers N (stacked LSTM layers, 1), --bucket BYTES (gradient bytes per allreduce, 16 MiB), --overlap (start
+// each bucket's allreduce during the backward pass; with --throughput it prints the time per step).
 //
 // Every rank ends with one line "rank R/N: loss L, weights sha256 H": the weights are bit-identical on
 // every rank, and the losses match a single process trained on the same global batches.
@@ -33,7 +35,7 @@ bool throughput = args.Contains("--throughput");
 if (Option("--threads", 0) is int threads and > 0)
     set_num_threads(threads);
 
-using var distribution = new DataParallel();
+using var distribution = new DataParallel(bucketBytes: Option("--bucket", 16 << 20)) { OverlapGradients = args.Contains("--overlap") };
 Distribution.Set(distribution);
 bool chief = distribution.IsChief;
 if (chief)
@@ -80,7 +82,9 @@ var windows = series.unfold(0, steps, 1).permute(0, 2, 1)[..samples];   // (samp
 var targets = series[steps..(samples + steps), 0..1];                     // (samples, 1)
 
 var model = new Sequential();
-model.Add(new LSTM(units, inputShape: [steps, 3]));
+int layers = Option("--layers", 1);
+for (int l = 0; l < layers; l++)
+    model.Add(l == 0 ? new LSTM(units, returnSequences: layers > 1, inputShape: [steps, 3]) : new LSTM(units, returnSequences: l < layers - 1));
 model.Add(new Dense(1));
 model.Compile(optimizer: "adam", loss: "mse", metrics: ["mae"]);
 
@@ -106,7 +110,13 @@ else
 double seconds = clock.Elapsed.TotalSeconds;
 
 if (throughput && chief)
-    Console.WriteLine(string.Create(invariant, $"throughput: {samples * epochs / seconds:F0} samples/s in all ({seconds:F2} s for {epochs} epochs)"));
+{
+    int stepsPerEpoch = (samples + batch - 1) / batch;
+    Console.WriteLine(string.Create(invariant, $"throughput: {samples * epochs / seconds:F0} samples/s in all ({seconds:F2} s for {epochs} epochs, {seconds / (epochs * stepsPerEpoch) * 1e3:F2} ms per step)"));
+    if (distribution.WorldSize > 1)
+        Console.WriteLine(string.Create(invariant,
+            $"gradient allreduce calls: {distribution.GradientCalls}, started during backward: {distribution.OverlappedCalls}; time in gradient sums {distribution.GradientTime.TotalMilliseconds / (epochs * stepsPerEpoch):F3} ms per step"));
+}
 
 using var sha = SHA256.Create();
 foreach (var w in model.GetWeights())

@@ -231,7 +231,7 @@ internal sealed class BenchmarkRun(BenchOptions options)
                 serial = wrapper.Call(x);
                 SeqSharp.Layers.ConcurrentDirections.Enabled = true;
             }
-            if (!atOnce.equal(serial).item<bool>())
+            if (!atOnce.equal(serial).all().item<bool>())
                 throw new InvalidOperationException($"Bidirectional on {shape.Name}: the directions run at once differ from the serial run.");
             var target2 = randn(shape.Batch, shape.Steps, 2 * shape.Units);
             var train = BidirectionalTrainStep(wrapper, x, target2);
@@ -352,11 +352,20 @@ internal sealed class BenchmarkRun(BenchOptions options)
         static string Quote(string v) => "\"" + v.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
         string row = string.Join(",",
             Commit(), DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mmZ", invariant), Quote(cpu), Environment.ProcessorCount.ToString(invariant),
-            get_num_threads().ToString(invariant), mode, Quote(string.Join(" ", options.Configs) + " | " + string.Join(" ", options.Cells)),
+            get_num_threads().ToString(invariant), mode, Quote(Scope()),
             rooflineStart.ToString("F1", invariant), rooflineEnd.ToString("F1", invariant), Quote(ratios));
         if (!File.Exists(path))
             File.WriteAllText(path, "commit,date_utc,cpu,cores,threads,mode,configs_cells,roofline_start_gflops,roofline_end_gflops,ratios\n");
         File.AppendAllText(path, row + "\n");
+    }
+
+    /// <summary>The shapes and cells the run covered, as "S M | lstm gru".</summary>
+    private string Scope()
+    {
+        if (!options.Table)
+            return string.Join(" ", options.Configs) + " | " + string.Join(" ", options.Cells);
+        var shapes = new[] { "S", "M", "L", "long", "b1", "P" }.Where(s => !options.ConfigsGiven || options.Configs.Contains(s));
+        return string.Join(" ", shapes) + " | lstm gru rnn";
     }
 
     /// <summary>The checked-out commit (short hash, "+dirty" with uncommitted changes), or "unknown" without git.</summary>

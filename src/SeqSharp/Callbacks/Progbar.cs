@@ -54,6 +54,11 @@ internal sealed class Progbar
         var minimum = _dynamic ? Interval : RedirectedInterval;
         if (!finalize && _lastUpdate is { } last && now - last < minimum)
             return;
+        // The last step's redraw would be overwritten at once by the final line: one terminal write
+        // fewer, which is half of a one-batch Predict's output (a write to a busy terminal can block
+        // for milliseconds, longer than the prediction).
+        if (!finalize && _dynamic && _target > 0 && current >= _target)
+            return;
         _lastUpdate = now;
 
         string time = finalize

@@ -22,6 +22,25 @@ public abstract class Communicator : IDisposable
     /// <summary>Replaces every element of <paramref name="buffer"/> with its sum over all ranks.</summary>
     public abstract void AllreduceSum(Span<double> buffer);
 
+    /// <summary>
+    /// Starts replacing every element of <paramref name="buffer"/> with its sum over all ranks, and returns at
+    /// once when the engine can do it in the background (MPI_Iallreduce); <see cref="Wait"/> finishes it. Every
+    /// rank must start its calls in the same order. The buffer must stay pinned and untouched until then. By
+    /// default the sum is made now (a blocking call), which suits engines without non-blocking collectives.
+    /// </summary>
+    /// <returns>A handle for <see cref="Wait"/> and <see cref="Test"/>.</returns>
+    public virtual unsafe nint StartAllreduceSum(float* buffer, int count)
+    {
+        AllreduceSum(new Span<float>(buffer, count));
+        return 0;
+    }
+
+    /// <summary>Lets a started sum make progress; true when it has finished (then its handle is spent).</summary>
+    public virtual bool Test(nint request) => true;
+
+    /// <summary>Waits until a sum started by <see cref="StartAllreduceSum"/> has finished.</summary>
+    public virtual void Wait(nint request) { }
+
     /// <summary>Replaces every element of <paramref name="buffer"/> with its maximum over all ranks.</summary>
     public abstract void AllreduceMax(Span<double> buffer);
 

@@ -34,7 +34,8 @@ namespace SeqSharp.Distributed;
 public sealed class DataParallel : IDisposable
 {
     private readonly Timer _watchdog;
-    private float[] _bucket = [];
+    private readonly int _thread = Environment.CurrentManagedThreadId;
+    private GradientReduction? _reduction;
     private string _pending = "";
 
     /// <summary>Joins MPI if a launcher started this process, else makes a world of one.</summary>
@@ -84,6 +85,38 @@ public sealed class DataParallel : IDisposable
 
     /// <summary>Allreduce calls made for gradients so far (buckets), for diagnostics.</summary>
     public long GradientCalls { get; private set; }
+
+    /// <summary>
+    /// Whether to start summing a bucket of gradients during the backward pass, as soon as the layers it holds
+    /// have their gradients (PyTorch DDP's overlap), rather than after it; off by default.
+    /// </summary>
+    /// <remarks>
+    /// <para>Only <c>Sequential</c> models are marked layer by layer; other models sum after backward either way.
+    /// The result is the same, bit for bit on every rank: only the moment the sums start changes. The sums are
+    /// MPI_Iallreduce calls made from the training thread (MPI_THREAD_FUNNELED) when backward reaches each layer.</para>
+    /// <para>It can only help when the network, not the processors, is the bottleneck: on one machine the ranks
+    /// sum through shared memory with the same cores that compute, and Open MPI advances a started sum only
+    /// inside MPI calls. docs/distributed.md has the measurements.</para>
+    /// </remarks>
+    public bool OverlapGradients { get; init; }
+
+    /// <summary>Gradient buckets whose sums started during backward (with <see cref="OverlapGradients"/>), for diagnostics.</summary>
+    public long OverlappedCalls => _reduction?.OverlappedBuckets ?? 0;
+
+    /// <summary>Whether the caller is on the thread that makes this distribution's MPI calls.</summary>
+    internal bool OnMpiThread => Environment.CurrentManagedThreadId == _thread;
+
+    /// <summary>
+    /// Time this rank spent in gradient sums so far: copying into the buckets, starting them and waiting for them
+    /// (not the time a started sum ran in the background), for diagnostics.
+    /// </summary>
+    public TimeSpan GradientTime => TimeSpan.FromTicks((long)(_gradientTicks * (double)TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency));
+
+    private long _gradientTicks;
+
+    internal void CountGradientCall() => GradientCalls++;
+
+    internal void AddGradientTime(long stopwatchTicks) => _gradientTicks += stopwatchTicks;
 
     private ILogger? Logger { get; }
 
@@ -140,50 +173,29 @@ public sealed class DataParallel : IDisposable
             Communicator.Broadcast(MemoryMarshal.AsBytes(order.AsSpan()));
     }
 
+    /// <summary>The gradient buckets for these variables (made once per list of variables and kept).</summary>
+    /// <param name="variables">The trainable variables.</param>
+    /// <param name="layerOf">Each variable's layer position, which orders the buckets (last layer first).</param>
+    internal GradientReduction ReductionFor(IReadOnlyList<Parameter> variables, Func<Parameter, int> layerOf)
+    {
+        if (_reduction is null || !_reduction.Source.SequenceEqual(variables, ReferenceEqualityComparer.Instance))
+            _reduction = new GradientReduction(this, variables, layerOf);
+        return _reduction;
+    }
+
     /// <summary>
-    /// Sums <c>gradient · localCount</c> over the ranks in fused buckets and divides by the global count, so every
-    /// variable's gradient becomes the gradient of the mean loss over the global batch; then exchanges the step's
-    /// status (loss, count, failure). A rank that failed sends zeros and says so, and then every rank throws
-    /// before any optimizer step.
+    /// Ends a step: sums <c>gradient · localCount</c> over the ranks (the buckets not started during backward
+    /// start now), exchanges the step's status (loss, count, failure), and writes every variable's gradient as the
+    /// sum divided by the global count: the gradient of the mean loss over the global batch. A rank that failed
+    /// sends zeros and says so, and then every rank throws before any optimizer step.
     /// </summary>
     /// <returns>The global batch loss and the global batch's sample count.</returns>
-    internal (double Loss, long Count) AllreduceGradients(IReadOnlyList<Parameter> variables, double localLoss, long localCount, Exception? failure)
+    internal (double Loss, long Count) FinishStep(GradientReduction reduction, double localLoss, long localCount, Exception? failure)
     {
+        if (failure is not null)
+            reduction.Fail();
+        reduction.Finish();
         bool contributes = failure is null && localCount > 0;
-        long total = 0;
-        foreach (var v in variables)
-            total += v.numel();
-        if (_bucket.Length < total)
-            _bucket = new float[total];
-        var buffer = _bucket.AsSpan(0, (int)total);
-        long offset = 0;
-        foreach (var v in variables)
-        {
-            int n = (int)v.numel();
-            var slot = buffer.Slice((int)offset, n);
-            if (contributes && v.grad is { } g)
-            {
-                using var contiguous = g.contiguous();
-                MemoryMarshal.Cast<byte, float>(contiguous.bytes).CopyTo(slot);
-                float weight = localCount;
-                for (int i = 0; i < slot.Length; i++)
-                    slot[i] *= weight;
-            }
-            else
-            {
-                slot.Clear();
-            }
-            offset += n;
-        }
-        int perBucket = Math.Max(1, BucketBytes / sizeof(float));
-        for (int start = 0; start < buffer.Length; start += perBucket)
-        {
-            var piece = buffer.Slice(start, Math.Min(perBucket, buffer.Length - start));
-            using (Guard("allreduce of gradients"))
-                Communicator.AllreduceSum(piece);
-            GradientCalls++;
-        }
-
         var status = new[] { contributes ? localLoss * localCount : 0.0, failure is null ? localCount : 0.0, failure is null ? 0.0 : 1.0, failure is null ? 0.0 : Rank + 1.0 };
         using (Guard("allreduce of the step's status"))
             Communicator.AllreduceSum(status.AsSpan());
@@ -195,27 +207,8 @@ public sealed class DataParallel : IDisposable
                 $"{status[2]:0} other rank(s) failed in a training step (e.g. rank {Math.Max(0, status[3] - 1):0} if one); every rank stops. See the failing rank's own error.");
         }
         long count = (long)status[1];
-        float globalCount = count;
-        offset = 0;
-        foreach (var v in variables)
-        {
-            int n = (int)v.numel();
-            using var _ = no_grad();
-            v.grad ??= zeros_like(v);
-            var values = _bucket.AsSpan((int)offset, n);
-            for (int i = 0; i < values.Length; i++)
-                values[i] /= globalCount;
-            if (v.grad.is_contiguous())
-            {
-                values.CopyTo(MemoryMarshal.Cast<byte, float>(v.grad.bytes));
-            }
-            else
-            {
-                using var staging = torch.tensor(values.ToArray(), v.shape);
-                v.grad.copy_(staging);
-            }
-            offset += n;
-        }
+        if (count > 0)
+            reduction.Apply(count);
         return (count == 0 ? 0 : status[0] / count, count);
     }
 
@@ -331,14 +324,14 @@ public sealed class DataParallel : IDisposable
     }
 
     /// <summary>Arms the watchdog for one collective call; disposing disarms it.</summary>
-    private WatchdogScope Guard(string what)
+    internal WatchdogScope Guard(string what)
     {
         _pending = what;
         _watchdog.Change(CollectiveTimeout, Timeout.InfiniteTimeSpan);
         return new WatchdogScope(_watchdog);
     }
 
-    private readonly struct WatchdogScope(Timer watchdog) : IDisposable
+    internal readonly struct WatchdogScope(Timer watchdog) : IDisposable
     {
         public void Dispose() => watchdog.Change(Timeout.Infinite, Timeout.Infinite);
     }

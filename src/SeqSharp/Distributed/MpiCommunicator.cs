@@ -21,6 +21,12 @@ public sealed unsafe class MpiCommunicator : Communicator
     private readonly nint _library;
     private readonly nint _world, _float, _double, _byte, _sum, _max, _inPlace;
     private readonly delegate* unmanaged<nint, nint, int, nint, nint, nint, int> _allreduce;
+    private readonly delegate* unmanaged<nint, nint, int, nint, nint, nint, nint*, int> _iallreduce;
+    private readonly delegate* unmanaged<nint*, int*, nint, int> _test;
+    private readonly delegate* unmanaged<nint*, nint, int> _wait;
+    private readonly nint _statusIgnore;
+    private readonly Dictionary<nint, nint> _requests = [];
+    private nint _nextRequest = 1;
     private readonly delegate* unmanaged<nint, int, nint, int, nint, int> _bcast;
     private readonly delegate* unmanaged<nint, int> _barrier;
     private readonly delegate* unmanaged<nint, int, int> _abort;
@@ -39,6 +45,11 @@ public sealed unsafe class MpiCommunicator : Communicator
         var commSize = (delegate* unmanaged<nint, int*, int>)Export("MPI_Comm_size");
         _allreduce = (delegate* unmanaged<nint, nint, int, nint, nint, nint, int>)Export("MPI_Allreduce");
         _bcast = (delegate* unmanaged<nint, int, nint, int, nint, int>)Export("MPI_Bcast");
+        _iallreduce = (delegate* unmanaged<nint, nint, int, nint, nint, nint, nint*, int>)Export("MPI_Iallreduce");
+        _test = (delegate* unmanaged<nint*, int*, nint, int>)Export("MPI_Test");
+        _wait = (delegate* unmanaged<nint*, nint, int>)Export("MPI_Wait");
+        // MPI_STATUS_IGNORE: (MPI_Status*)0 in Open MPI, (MPI_Status*)1 in MPICH.
+        _statusIgnore = openMpi ? 0 : 1;
         _barrier = (delegate* unmanaged<nint, int>)Export("MPI_Barrier");
         _abort = (delegate* unmanaged<nint, int, int>)Export("MPI_Abort");
         _finalize = (delegate* unmanaged<int>)Export("MPI_Finalize");
@@ -157,6 +168,43 @@ public sealed unsafe class MpiCommunicator : Communicator
     {
         fixed (double* p = buffer)
             Reduce((nint)p, buffer.Length, sizeof(double), _double, _max, "MPI_Allreduce(max, double)");
+    }
+
+    /// <summary>MPI_Iallreduce in place: returns at once; <see cref="Wait"/> or <see cref="Test"/> completes it.</summary>
+    /// <inheritdoc/>
+    public override nint StartAllreduceSum(float* buffer, int count)
+    {
+        RequireUsable();
+        // The request is an MPI_Request (a pointer in Open MPI, an int in MPICH): held here, named by a counter.
+        nint request = 0;
+        Check(_iallreduce(_inPlace, (nint)buffer, count, _float, _sum, _world, &request), "MPI_Iallreduce(sum, float)");
+        nint handle = _nextRequest++;
+        _requests[handle] = request;
+        return handle;
+    }
+
+    /// <inheritdoc/>
+    public override bool Test(nint request)
+    {
+        RequireUsable();
+        if (!_requests.TryGetValue(request, out var mpiRequest))
+            return true;
+        int done = 0;
+        Check(_test(&mpiRequest, &done, _statusIgnore), "MPI_Test");
+        if (done != 0)
+            _requests.Remove(request);
+        else
+            _requests[request] = mpiRequest;
+        return done != 0;
+    }
+
+    /// <inheritdoc/>
+    public override void Wait(nint request)
+    {
+        RequireUsable();
+        if (!_requests.Remove(request, out var mpiRequest))
+            return;
+        Check(_wait(&mpiRequest, _statusIgnore), "MPI_Wait");
     }
 
     /// <inheritdoc/>

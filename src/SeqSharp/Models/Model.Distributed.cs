@@ -15,6 +15,17 @@ namespace SeqSharp;
 /// <summary>Data-parallel training and evaluation over several processes (<see cref="DataParallel"/>).</summary>
 public partial class Model
 {
+    /// <summary>The gradient buckets to start during backward (data parallel with overlap), and the thread whose forward marks layers.</summary>
+    private protected GradientReduction? _gradientTap;
+    private protected int _gradientTapThread;
+
+    /// <summary>The mark on a layer's input that starts gradient sums during backward, when this thread's step overlaps them.</summary>
+    private protected Tensor MarkForGradients(Tensor x, int layer) =>
+        _gradientTap is { } tap && layer > 0 && x.requires_grad && Environment.CurrentManagedThreadId == _gradientTapThread ? tap.Mark(x, layer) : x;
+
+    /// <summary>The position of a variable's layer in the model, which orders the gradient buckets (last layer first); 0 when the model does not say.</summary>
+    private protected virtual int LayerPosition(Parameter variable) => 0;
+
     /// <summary>The distribution when it spans several processes, else null (a world of one trains as if alone).</summary>
     private protected static DataParallel? Distributed(DataParallel? distribution) => distribution is { WorldSize: > 1 } ? distribution : null;
 
@@ -184,10 +195,15 @@ public partial class Model
         Tensor? prediction = null;
         foreach (var v in variables)
             v.grad = null;
+        var reduction = ranks.ReductionFor(variables, LayerPosition);
+        reduction.Begin(failure is null ? local : 0);
         if (failure is null && local > 0)
         {
             try
             {
+                // With overlap, the forward pass marks each layer's input; backward starts the sums there.
+                if (ranks.OverlapGradients)
+                    (_gradientTap, _gradientTapThread) = (reduction, Environment.CurrentManagedThreadId);
                 using var activity = Regularizers.ActivityPenalties.Begin();
                 using (CallMode.Use(training: true))
                     prediction = forward(data.X);
@@ -200,8 +216,12 @@ public partial class Model
             {
                 failure = e;
             }
+            finally
+            {
+                _gradientTap = null;
+            }
         }
-        var (globalLoss, count) = ranks.AllreduceGradients(variables, localLoss, local, failure);
+        var (globalLoss, count) = ranks.FinishStep(reduction, localLoss, local, failure);
         if (count == 0)
             throw new DistributedTrainingException($"Batch {step} of the training data has no samples on any rank.");
         if (variables.Count > 0)

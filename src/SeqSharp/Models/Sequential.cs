@@ -4,6 +4,7 @@ using SeqSharp.Data;
 using SeqSharp.Layers;
 using SeqSharp.Training;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace SeqSharp;
@@ -161,9 +162,23 @@ public sealed partial class Sequential : Model
     {
         // Each layer's output mask goes to the next layer, as in Keras.
         Tensor? mask = null;
-        foreach (var layer in _layers)
-            (x, mask) = layer.CallWithMask(x, mask);
+        for (int i = 0; i < _layers.Count; i++)
+            (x, mask) = _layers[i].CallWithMask(MarkForGradients(x, i), mask);
         return x;
+    }
+
+    /// <inheritdoc />
+    private protected override int LayerPosition(Parameter variable)
+    {
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            foreach (var w in _layers[i].TrainableWeights)
+            {
+                if (ReferenceEquals(w, variable))
+                    return i;
+            }
+        }
+        return 0;
     }
 
     private protected override void BuildFor(Tensor x)

@@ -95,6 +95,20 @@ public class ProgbarLoggerTests
     }
 
     [Fact]
+    public void Predict_OneBatchVerbose1Dynamic_WritesOnlyTheFinalLine()
+    {
+        var (model, x, _) = Model();
+        var writer = new StringWriter();
+
+        model.Predict(x, batchSize: 64, verbose: 1, callbacks: [new ProgbarLogger(writer, dynamicDisplay: true)]).Dispose();
+
+        string text = writer.ToString();
+        // One batch: its redraw would be replaced at once by the final line, so only the final line is written.
+        Assert.Equal(1, text.Count(c => c == '\r'));
+        Assert.Matches(new Regex($"^1/1 ━{{20}} \\d+s {StepTime} *$"), WithoutAnsi(text.Trim('\r', '\n')));
+    }
+
+    [Fact]
     public void Fit_Verbose2_OneCompactLinePerEpoch()
     {
         var (model, x, y) = Model();

@@ -134,8 +134,38 @@ public class DataParallelTests(ITestOutputHelper output)
         Assert.Equal(2 * perStep, calls[0]);
     }
 
+    [Fact]
+    public void OverlapGradients_SameStepBitForBit_BucketsStartDuringBackward()
+    {
+        // LSTM(8, sequences) -> LSTM(8) -> Dense(1): 352 + 544 + 9 = 905 floats in buckets of 256 (1 KiB), last layer first:
+        // [Dense + 2nd LSTM | 2nd LSTM | 2nd + 1st | 1st]. The first two hold only layers 1 and 2, so they start when backward
+        // reaches the 2nd LSTM's input; the other two after backward.
+        var (x, y) = Data(30);
+        Sequential Deep(int seed)
+        {
+            Utils.SetRandomSeed(seed);
+            var model = new Sequential([new LSTM(8, returnSequences: true, inputShape: [6, 2]), new LSTM(8), new Dense(1)]);
+            model.Compile(optimizer: "adam", loss: "mse", metrics: ["mae"]);
+            return model;
+        }
+        var plain = new[] { Deep(3), Deep(3) };
+        var overlapped = new[] { Deep(3), Deep(3) };
+        var plainLoss = RunRanks(2, (r, dp) => plain[r].Fit(x, y, batchSize: 10, epochs: 2, verbose: 0, shuffle: false), 1024);
+        var counts = RunRanks(2, (r, dp) =>
+        {
+            var history = overlapped[r].Fit(x, y, batchSize: 10, epochs: 2, verbose: 0, shuffle: false);
+            return (history, dp.GradientCalls, dp.OverlappedCalls);
+        }, 1024, overlap: true);
+        TinyModels.AssertSameWeights(plain[0].GetWeights(), overlapped[0].GetWeights());
+        TinyModels.AssertSameWeights(overlapped[0].GetWeights(), overlapped[1].GetWeights());
+        Assert.Equal(plainLoss[0]["loss"], counts[0].history["loss"]);
+        Assert.Equal(6 * 4, counts[0].GradientCalls);   // 3 steps an epoch, 2 epochs
+        Assert.Equal(6 * 2, counts[0].OverlappedCalls);
+        output.WriteLine($"{counts[0].GradientCalls} gradient buckets, {counts[0].OverlappedCalls} started during backward");
+    }
+
     /// <summary>Runs <paramref name="fit"/> on <paramref name="size"/> ranks, one thread each, and returns each rank's result.</summary>
-    internal static T[] RunRanks<T>(int size, Func<int, DataParallel, T> fit, int bucketBytes = 16 << 20)
+    internal static T[] RunRanks<T>(int size, Func<int, DataParallel, T> fit, int bucketBytes = 16 << 20, bool overlap = false)
     {
         var group = ThreadCommunicator.Group(size);
         var histories = new T[size];
@@ -144,7 +174,7 @@ public class DataParallelTests(ITestOutputHelper output)
         {
             try
             {
-                var dp = new DataParallel(group[r], bucketBytes);
+                var dp = new DataParallel(group[r], bucketBytes) { OverlapGradients = overlap };
                 using (Distribution.Use(dp))
                     histories[r] = fit(r, dp);
             }

@@ -51,6 +51,23 @@ public partial class MpiDataParallelTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// Gradient sums started during backward (MPI_Iallreduce from the marks on each layer's input) give the same
+    /// weights, bit for bit, as sums after backward.
+    /// </summary>
+    [MpiFact]
+    public void OverlapGradients_SameWeightsAsAfterBackward_BucketsStartDuringBackward()
+    {
+        string[] arguments = ["--samples", "200", "--epochs", "1", "--batch", "50", "--units", "8", "--steps", "8", "--layers", "2", "--bucket", "1024", "--throughput"];
+        var after = Run(2, arguments);
+        var during = Run(2, [.. arguments, "--overlap"]);
+        Assert.Equal(Ranks(after, 2)[0].Hash, Ranks(during, 2)[0].Hash);
+        Assert.All(Ranks(during, 2), r => Assert.Equal(Ranks(after, 2)[0].Hash, r.Hash));
+        var started = Regex.Match(during, @"started during backward: (\d+)");
+        Assert.True(started.Success && int.Parse(started.Groups[1].Value, CultureInfo.InvariantCulture) > 0, during);
+        output.WriteLine(Regex.Match(during, "gradient allreduce calls: .*").Value);
+    }
+
     [MpiFact]
     public void RankThatDies_StopsTheWholeRun_NoHang()
     {
