@@ -15,7 +15,8 @@ Functional models (Keras 2 "Model" and Keras 3 "Functional") are computed by fol
 inbound nodes from the model's input layers: Keras 2 lists a node's inputs as [layer, node, tensor,
 kwargs] (an RNN's initial states are its extra inputs), Keras 3 as {"args": [...], "kwargs":
 {"initial_state": [...]}} with "__keras_tensor__" entries whose keras_history is [layer, node,
-tensor]. RNNs with return_state give [output, h] or [output, h, c]. Their JSON holds "inputs" and
+tensor]. RNNs with return_state give [output, h] or [output, h, c]; merge layers and Keras's (Luong)
+Attention take their list of inputs. Their JSON holds "inputs" and
 "outputs" lists (with "input_shapes", "output_shapes", "input_names", "output_names"), in the order of
 the model's input_layers and output_layers; inputs are drawn one after another from the one seeded
 generator.
@@ -324,6 +325,30 @@ MERGES = {
 }
 
 
+def luong_attention(cfg, weights, inputs):
+    """Keras's Attention([query, value(, key)]): scores = query . key (dot) or
+    concat_score_weight * sum(tanh(query + key)) (concat), times `scale` when use_scale; softmax over the
+    value steps; output = weights @ value. No masks (the files here pass none)."""
+    query, value = inputs[0], inputs[1]
+    key = inputs[2] if len(inputs) > 2 else value
+    values = [w for _, w in weights]
+    mode = cfg.get("score_mode", "dot")
+    if mode == "dot":
+        scores = query @ np.swapaxes(key, -1, -2)
+        if cfg.get("use_scale"):
+            scores = scores * values[0]
+    elif mode == "concat":
+        it = iter(values)
+        scale = next(it) if cfg.get("use_scale") else 1.0
+        concat_weight = next(it)
+        scores = concat_weight * np.sum(np.tanh(scale * (query[:, :, None, :] + key[:, None, :, :])), axis=-1)
+    else:
+        raise SystemExit(f"Attention score_mode {mode!r} not implemented in the reference")
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    attention = e / e.sum(axis=-1, keepdims=True)
+    return attention @ value
+
+
 def run_node(layer, weights, inputs, initial, keras2):
     """One call of a layer in a functional graph: its output tensors as a list."""
     cls, cfg = layer["class_name"], layer["config"]
@@ -335,6 +360,8 @@ def run_node(layer, weights, inputs, initial, keras2):
         raise SystemExit(f"initial_state on {cls} not implemented in the reference")
     if cls in MERGES:
         return [MERGES[cls](inputs)]
+    if cls == "Attention":
+        return [luong_attention(cfg, weights, inputs)]
     if cls == "Concatenate":
         return [np.concatenate(inputs, axis=cfg.get("axis", -1))]
     if len(inputs) != 1:

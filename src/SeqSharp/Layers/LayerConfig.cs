@@ -165,7 +165,8 @@ internal sealed class LayerConfig
                     "LecunNormal" => new LecunNormal(),
                     "Zeros" => new Zeros(),
                     "Ones" => new Ones(),
-                    "Orthogonal" => new Orthogonal(config.Double("gain", 1.0)),
+                    // Keras 3.0 to 3.4 named the class OrthogonalInitializer (their .keras files say so); later versions Orthogonal.
+                    "Orthogonal" or "OrthogonalInitializer" => new Orthogonal(config.Double("gain", 1.0)),
                     "Constant" => new Constant(config.Double("value", 0.0)),
                     "RandomUniform" => new RandomUniform(config.Double("minval", -0.05), config.Double("maxval", 0.05)),
                     "RandomNormal" => new RandomNormal(config.Double("mean", 0.0), config.Double("stddev", 0.05)),

@@ -15,14 +15,16 @@ namespace SeqSharp;
 /// <para>A value may be a <see cref="Loss"/> (e.g. from <see cref="Loss.FromFunction"/>), a
 /// <see cref="Metric"/>, a <c>Func&lt;Tensor, Tensor, Tensor&gt;</c> (a loss or metric function of
 /// <c>(y_true, y_pred)</c> returning per-sample values), a <c>Func&lt;Tensor, Tensor&gt;</c> (a
-/// <see cref="Lambda"/> function), or the <see cref="Type"/> of a <see cref="Layer"/> subclass that has a
-/// public config constructor <c>(IReadOnlyDictionary&lt;string, object?&gt; config)</c>.</para>
+/// <see cref="Lambda"/> function), or the <see cref="Type"/> of a <see cref="Layer"/>, <see cref="Loss"/> or
+/// <see cref="Metric"/> subclass that has a public config constructor
+/// <c>(IReadOnlyDictionary&lt;string, object?&gt; config)</c> (Keras's <c>from_config</c>; its <c>GetConfig</c>
+/// writes what the constructor reads).</para>
 /// <para>Names are matched exactly (case-sensitive, as in Keras). A file written by Keras may name a
 /// registered object <c>"package&gt;name"</c>; such a name also matches an object registered as
 /// <c>"name"</c>. Registering a name again replaces the value. The registry is safe to use from many
 /// threads.</para>
-/// <para>A registered layer type is also how <see cref="Model.Save"/> names the layer in the
-/// file: its <c>registered_name</c> is the name it was registered under.</para>
+/// <para>A registered type (or loss or metric object) is also how <see cref="Model.Save"/> names it in
+/// the file: its <c>registered_name</c> is the name it was registered under.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -39,7 +41,7 @@ public static class CustomObjects
 
     /// <summary>What a custom object may be, for messages.</summary>
     internal const string Kinds =
-        "a Loss, a Metric, a Func<Tensor, Tensor, Tensor> (loss or metric function), a Func<Tensor, Tensor> (Lambda function) or a Layer subclass's Type";
+        "a Loss, a Metric, a Func<Tensor, Tensor, Tensor> (loss or metric function), a Func<Tensor, Tensor> (Lambda function), or the Type of a Layer, Loss or Metric subclass";
 
     /// <summary>Registers <paramref name="value"/> under <paramref name="name"/> for every later load in this process.</summary>
     /// <param name="name">The name the model file uses (Keras's class or function name, or <c>"package&gt;name"</c>).</param>
@@ -72,11 +74,11 @@ public static class CustomObjects
         }
     }
 
-    /// <summary>The name a layer type was registered under, or null.</summary>
-    internal static string? RegisteredName(Type type)
+    /// <summary>The name a layer, loss or metric type (or a loss or metric object) was registered under, or null.</summary>
+    internal static string? RegisteredName(object typeOrObject)
     {
         lock (Gate)
-            return Objects.FirstOrDefault(p => Equals(p.Value, type)).Key;
+            return Objects.FirstOrDefault(p => ReferenceEquals(p.Value, typeOrObject) || Equals(p.Value, typeOrObject)).Key;
     }
 
     /// <summary>Checks a name and a value; <paramref name="parameter"/> is named in the exception.</summary>
@@ -88,12 +90,20 @@ public static class CustomObjects
         bool accepted = value switch
         {
             Loss or Metric or Func<Tensor, Tensor, Tensor> or Func<Tensor, Tensor> => true,
-            Type type => typeof(Layer).IsAssignableFrom(type) && !type.IsAbstract,
+            Type type => !type.IsAbstract && (typeof(Layer).IsAssignableFrom(type) || typeof(Loss).IsAssignableFrom(type) || typeof(Metric).IsAssignableFrom(type)),
             _ => false,
         };
         if (!accepted)
             throw new ArgumentException(
                 $"Custom object '{name}' must be {Kinds}. Received: {Describe(value)}.", parameter);
+        // A loss or metric class is only ever rebuilt from a file's config: without a config constructor it is of no use.
+        if (value is Type lossOrMetric && !typeof(Layer).IsAssignableFrom(lossOrMetric) && !Saving.CustomClass.HasConfigConstructor(lossOrMetric))
+        {
+            string family = typeof(Loss).IsAssignableFrom(lossOrMetric) ? "loss" : "metric";
+            throw new ArgumentException(
+                $"Custom object '{name}' is the {family} type {lossOrMetric.FullName}, which has no config constructor, so a model file could not rebuild it. " +
+                $"{Saving.CustomClass.ConfigConstructorHelp(lossOrMetric, family)}; or register an instance instead of the type.", parameter);
+        }
     }
 
     /// <summary>A value's kind, for messages.</summary>

@@ -137,8 +137,9 @@ internal sealed partial class KerasConfigReader(string source, string? kerasVers
             if (config.GetValueOrDefault(key) is { } set && !(set is IList { Count: 0 }))
                 throw Invalid($"{what} sets '{key}', which SeqSharp does not support. Received: {ConfigActivator.Describe(set)}.");
         }
-        var optimizerValue = config.GetValueOrDefault("optimizer") ?? config.GetValueOrDefault("optimizer_config")
-            ?? throw Invalid($"{what} has no optimizer.");
+        // Keras rebuilds the model with compile(**config), whose optimizer defaults to "rmsprop" (Keras 3.3 files
+        // of models compiled without an optimizer have none in their compile_config).
+        var optimizerValue = config.GetValueOrDefault("optimizer") ?? config.GetValueOrDefault("optimizer_config") ?? "rmsprop";
         var optimizer = Guard($"the optimizer in {what}", () => optimizerValue switch
         {
             string optimizerName => Optimizers.Optimizer.Get(optimizerName),
@@ -174,8 +175,9 @@ internal sealed partial class KerasConfigReader(string source, string? kerasVers
     {
         if (config.GetValueOrDefault("weighted_metrics") is { } weighted && !(weighted is IList { Count: 0 }))
             throw Invalid($"{what} sets 'weighted_metrics', which SeqSharp does not support. Received: {ConfigActivator.Describe(weighted)}.");
-        var optimizerValue = config.GetValueOrDefault("optimizer") ?? config.GetValueOrDefault("optimizer_config")
-            ?? throw Invalid($"{what} has no optimizer.");
+        // Keras rebuilds the model with compile(**config), whose optimizer defaults to "rmsprop" (Keras 3.3 files
+        // of models compiled without an optimizer have none in their compile_config).
+        var optimizerValue = config.GetValueOrDefault("optimizer") ?? config.GetValueOrDefault("optimizer_config") ?? "rmsprop";
         var optimizer = Guard($"the optimizer in {what}", () => optimizerValue switch
         {
             string optimizerName => Optimizers.Optimizer.Get(optimizerName),
@@ -207,7 +209,7 @@ internal sealed partial class KerasConfigReader(string source, string? kerasVers
     /// (the load's <c>customObjects</c>, then <see cref="CustomObjects"/>) comes first; then SeqSharp's
     /// own. A name found in neither is an <see cref="InvalidDataException"/> that says both ways out.
     /// </summary>
-    private T Resolve<T>(object? value, string what, string kind, Func<string, object, string, T> fromCustom,
+    private T Resolve<T>(object? value, string what, string kind, Func<string, object, string, IReadOnlyDictionary<string, object?>, T> fromCustom,
         Func<string, bool> knownName, Func<string, T> byName, Func<string, bool> knownClass, Func<string, IReadOnlyDictionary<string, object?>, T> byConfig)
     {
         string? name;
@@ -235,7 +237,11 @@ internal sealed partial class KerasConfigReader(string source, string? kerasVers
                 break;
         }
         if (CustomObjectScope.Find(registered, className is null ? name : null) is var (customName, custom))
-            return Guard(what, () => fromCustom(name, custom, customName));
+        {
+            // A supplied class is rebuilt from the file's config (Keras's cls.from_config); a name alone gives it an empty one.
+            var customConfig = className is null ? new Dictionary<string, object?>() : InnerConfig(value, kind);
+            return Guard(what, () => fromCustom(name, custom, customName, customConfig));
+        }
         bool known = className is null ? knownName(name) : knownClass(className);
         if (!known)
         {
@@ -250,21 +256,27 @@ internal sealed partial class KerasConfigReader(string source, string? kerasVers
         return Guard(what, () => className is null ? byName(name) : byConfig(className, InnerConfig(value, kind)));
     }
 
-    /// <summary>A custom object used as a loss: a <see cref="Loss"/>, or a function made into one.</summary>
-    private static Loss AsLoss(string name, object custom, string customName) => custom switch
+    /// <summary>A custom object used as a loss: a <see cref="Loss"/>, a function made into one, or a Loss subclass rebuilt from the file's config.</summary>
+    private static Loss AsLoss(string name, object custom, string customName, IReadOnlyDictionary<string, object?> config) => custom switch
     {
         Loss loss => loss,
         Func<Tensor, Tensor, Tensor> function => Losses.Loss.FromFunction(name, function),
-        _ => throw new ArgumentException($"the custom object '{customName}' is {CustomObjects.Describe(custom)}; a loss must be a Loss or a Func<Tensor, Tensor, Tensor>."),
+        Type type when typeof(Loss).IsAssignableFrom(type) => CustomClass.Create<Loss>(type, config, "Loss"),
+        _ => throw new ArgumentException($"the custom object '{customName}' is {CustomObjects.Describe(custom)}; a loss must be a Loss, a Loss subclass's Type or a Func<Tensor, Tensor, Tensor>."),
     };
 
-    /// <summary>A custom object used as a metric: a <see cref="Metric"/>, or a function or loss averaged as Keras's MeanMetricWrapper does.</summary>
-    private static Metric AsMetric(string name, object custom, string customName) => custom switch
+    /// <summary>
+    /// A custom object used as a metric: a <see cref="Metric"/>, a Metric subclass rebuilt from the file's config,
+    /// or a function or loss (object or type) averaged as Keras's MeanMetricWrapper does.
+    /// </summary>
+    private static Metric AsMetric(string name, object custom, string customName, IReadOnlyDictionary<string, object?> config) => custom switch
     {
         Metric metric => metric,
         Func<Tensor, Tensor, Tensor> function => Metrics.Metric.FromFunction(name, function),
         Loss loss => Metrics.Metric.FromFunction(name, loss.Compute),
-        _ => throw new ArgumentException($"the custom object '{customName}' is {CustomObjects.Describe(custom)}; a metric must be a Metric, a Loss or a Func<Tensor, Tensor, Tensor>."),
+        Type type when typeof(Metric).IsAssignableFrom(type) => CustomClass.Create<Metric>(type, config, "Metric"),
+        Type type when typeof(Loss).IsAssignableFrom(type) => Metrics.Metric.FromFunction(name, CustomClass.Create<Loss>(type, config, "Loss").Compute),
+        _ => throw new ArgumentException($"the custom object '{customName}' is {CustomObjects.Describe(custom)}; a metric must be a Metric, a Loss, the Type of either, or a Func<Tensor, Tensor, Tensor>."),
     };
 
     private void Add(Sequential model, string className, string? registered, Dictionary<string, object?> config)

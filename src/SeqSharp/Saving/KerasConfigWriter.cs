@@ -95,6 +95,8 @@ internal static partial class KerasConfigWriter
     {
         if (loss is FunctionLoss)
             return Lambda.SerializedFunction(loss.Name);
+        if (CustomEntry(loss, loss.GetType(), loss.ClassName, loss.Name, loss.GetConfig(), "loss") is { } custom)
+            return custom;
         Require(ConfigActivator.Classes<Loss>().ContainsKey(loss.ClassName), $"loss '{loss.Name}' of type {loss.GetType().Name}");
         return Object("keras.losses", loss.ClassName, Values(loss.GetConfig()));
     }
@@ -106,12 +108,36 @@ internal static partial class KerasConfigWriter
             return metric.Name;
         if (metric is MeanMetricWrapper { SavedByName: true })
             return Lambda.SerializedFunction(metric.Name);
+        if (CustomEntry(metric, metric.GetType(), metric.ClassName, metric.Name, metric.GetConfig(), "metric") is { } custom)
+            return custom;
         Require(ConfigActivator.Classes<Metric>().ContainsKey(metric.ClassName), $"metric '{metric.Name}' of type {metric.GetType().Name}");
         if (metric.GetType() == typeof(MeanMetricWrapper) && ((MeanMetricWrapper)metric).FunctionName is null)
             throw new NotSupportedException(
                 $"Metric '{metric.Name}' wraps a C# delegate, which a model file cannot hold. Compile with a named metric, " +
                 "or new MeanMetricWrapper(\"<Keras function name>\"), to save the model; SaveWeights saves the weights alone.");
         return Object("keras.metrics", metric.ClassName, Values(metric.GetConfig()));
+    }
+
+    /// <summary>
+    /// A user-defined loss or metric (a class outside SeqSharp) as Keras writes a custom class:
+    /// <c>"module"</c> its namespace, its class name, <c>GetConfig()</c>, and <c>"registered_name"</c> the name
+    /// its type (or the object itself) is registered under in <see cref="CustomObjects"/>, else its class name.
+    /// Loading rebuilds it with its config constructor, or takes the registered object. Null for SeqSharp's own classes.
+    /// </summary>
+    /// <exception cref="NotSupportedException">Neither a config constructor nor a registered object: a file could not rebuild it.</exception>
+    private static Dictionary<string, object?>? CustomEntry(object value, Type type, string className, string name, Dictionary<string, object?> config, string family)
+    {
+        if (type.Assembly == typeof(Model).Assembly)
+            return null;
+        string? registered = CustomObjects.RegisteredName(type) ?? CustomObjects.RegisteredName(value);
+        if (!CustomClass.HasConfigConstructor(type) && registered is null)
+            throw new NotSupportedException(
+                $"Cannot save the model: {family} '{name}' is of the user-defined type {type.FullName}, which has no config constructor, so a saved model could not rebuild it. " +
+                $"{CustomClass.ConfigConstructorHelp(type, family)}, and register the type (CustomObjects.Register(\"{className}\", typeof({type.Name}))) or pass it in customObjects when loading; " +
+                $"or register this {family} object itself (CustomObjects.Register(\"{name}\", {family})). SaveWeights saves the weights alone.");
+        var entry = Object(type.Namespace ?? "", className, Values(config));
+        entry["registered_name"] = registered ?? className;
+        return entry;
     }
 
     internal static Dictionary<string, object?> InputLayerEntry(string name, List<object?> batchShape, TorchSharp.torch.ScalarType dtype) =>

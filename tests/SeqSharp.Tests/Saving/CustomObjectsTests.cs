@@ -249,7 +249,7 @@ public class CustomObjectsTests
         var e = Assert.Throws<InvalidDataException>(() => Sequential.Load(path,
             customObjects: new Dictionary<string, object> { ["RMSE"] = (Func<Tensor, Tensor>)(x => x) }));
         Assert.Contains("a Func<Tensor, Tensor>", e.Message);
-        Assert.Contains("a loss must be a Loss or a Func<Tensor, Tensor, Tensor>", e.Message);
+        Assert.Contains("a loss must be a Loss, a Loss subclass's Type or a Func<Tensor, Tensor, Tensor>", e.Message);
     }
 
     [Fact]

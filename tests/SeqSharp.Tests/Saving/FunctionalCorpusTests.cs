@@ -11,7 +11,8 @@ namespace SeqSharp.Tests.Saving;
 /// </summary>
 /// <remarks>
 /// Tolerance 1e-4 absolute (float64 reference vs our float32): the seq2seq files have up to 641 input features and
-/// 7 steps, the Keras 3 file 122 steps through Conv1D, BatchNormalization and two bidirectional LSTMs. A wrong
+/// 7 steps, the Keras 3 files 122 steps through Conv1D, BatchNormalization and two bidirectional LSTMs, and an
+/// LSTM's 64 features through Keras's dot-product Attention over its own outputs. A wrong
 /// initial state, gate order or <c>hard_sigmoid</c> formula moves the outputs by 1e-2 or more.
 /// </remarks>
 public class FunctionalCorpusTests
@@ -19,7 +20,7 @@ public class FunctionalCorpusTests
     public static TheoryData<string> Files() =>
     [
         "stockjockey_seq2seq_keras2.1.h5", "mt_seq2seq_keras2.2.h5", "chatbot_encoder_keras2.2.h5",
-        "chatbot_decoder_keras2.2.h5", "ids_conv1d_bilstm.keras",
+        "chatbot_decoder_keras2.2.h5", "ids_conv1d_bilstm.keras", "fraud_lstm_attention_keras3.13.keras",
     ];
 
     private sealed record Expected(List<Tensor> Inputs, List<Tensor> Outputs, string KerasVersion, string[] OutputNames);

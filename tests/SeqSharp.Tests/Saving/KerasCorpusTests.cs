@@ -22,6 +22,7 @@ public class KerasCorpusTests
     [
         "temp4cast_gru.keras", "temp4cast_lstm.keras", "temp4cast_simplernn.keras",
         "lstm_multi_keras2.3.h5", "nlp_embedding_lstm_keras2.1.h5", "birthrate_bilstm.h5", "battery_soh_gru.h5",
+        "amazon_stock_lstm_keras3.4.keras", "espresso_chatbot_lstm_keras3.1.keras", "building_energy_lstm_keras3.3.keras",
     ];
 
     internal static (Tensor Input, Tensor Output, string KerasVersion) Expected(string file)
@@ -48,6 +49,26 @@ public class KerasCorpusTests
 
         double diff = TensorAssert.Close(output, predicted, atol: 1e-5, what: file);
         Console.WriteLine($"{file}: max |diff| {diff:E2}");
+    }
+
+    [Theory]
+    // Keras 3.4.1: Adam, loss "mse", metrics ["mse", "r2_score"] as strings; shared_object_id on the dtype policies.
+    [InlineData("amazon_stock_lstm_keras3.4.keras", "3.4.1", "Adam", "mean_squared_error")]
+    // Keras 3.1.1: the optimizer as the string "adam", categorical_crossentropy, ["accuracy"].
+    [InlineData("espresso_chatbot_lstm_keras3.1.keras", "3.1.1", "Adam", "categorical_crossentropy")]
+    // Keras 3.3.3: a compile_config without "optimizer" (Keras's compile(**config) then takes its default,
+    // rmsprop), and the file's optimizer state has RMSprop's layout (one slot per variable), which loads into it.
+    [InlineData("building_energy_lstm_keras3.3.keras", "3.3.3", "RMSprop", "mean_squared_error")]
+    public void Load_Keras30To34File_WithItsCompileSettings_CompiledAsKerasDoes(string file, string version, string optimizer, string loss)
+    {
+        var (input, output, kerasVersion) = Expected(file);
+        Assert.Equal(version, kerasVersion);
+        using var model = Sequential.Load(SharedFixtures.PathOf("keras-corpus/" + file));
+
+        Assert.True(model.Compiled);
+        Assert.Equal(optimizer, model.Optimizer!.GetType().Name);
+        Assert.Equal(loss, model.Loss!.Name);
+        TensorAssert.Close(output, model.Predict(input, verbose: 0), atol: 1e-5, what: file + " (compiled)");
     }
 
     [Fact]
