@@ -41,11 +41,7 @@ public partial class Model
         // A built model starts from rank 0's weights now; one built by its first batch does when that batch comes.
         IReadOnlyList<Parameter>? variables = Built ? StartRanks(ranks, optimizer, null, null) : null;
 
-        var history = new History();
-        var parameters = new Dictionary<string, object> { ["epochs"] = epochs, ["verbose"] = verbose };
-        if (trainData.Steps is int steps)
-            parameters["steps"] = steps;
-        var list = DefaultCallbacks(callbacks, verbose, history, parameters);
+        var (history, list) = FitCallbacks(trainData, epochs, verbose, callbacks);
 
         // A stream's end is only known when it comes: the ranks agree on it at every step.
         bool streamed = !trainData.Adapter.Indexable;
@@ -94,12 +90,7 @@ public partial class Model
                 }
                 epochLogs = GlobalLogs(ranks, tracker);
                 if (validation is not null)
-                {
-                    validation.Reset();
-                    var validationLogs = RunEvaluationDistributed(ranks, validation, list, loss, cancellationToken);
-                    foreach (var (name, value) in validationLogs)
-                        epochLogs["val_" + name] = value;
-                }
+                    AddValidationLogs(epochLogs, validation, () => RunEvaluationDistributed(ranks, validation, list, loss, cancellationToken));
                 list.EpochEnd(epoch, epochLogs);
                 AgreeToStop(ranks, cancellationToken);
             }

@@ -317,11 +317,7 @@ public partial class Model
         // built only by its first batch builds it then.
         IReadOnlyList<Parameter>? variables = Built ? BuildOptimizer(optimizer) : null;
 
-        var history = new History();
-        var parameters = new Dictionary<string, object> { ["epochs"] = epochs, ["verbose"] = verbose };
-        if (trainData.Steps is int steps)
-            parameters["steps"] = steps;
-        var list = DefaultCallbacks(callbacks, verbose, history, parameters);
+        var (history, list) = FitCallbacks(trainData, epochs, verbose, callbacks);
 
         StopTraining = false;
         IDictionary<string, double> epochLogs = new Dictionary<string, double>();
@@ -364,12 +360,7 @@ public partial class Model
                 }
                 epochLogs = CurrentLogs(tracker, "");
                 if (validation is not null)
-                {
-                    validation.Reset();
-                    var validationLogs = RunEvaluation(validation, list, loss, cancellationToken);
-                    foreach (var (name, value) in validationLogs)
-                        epochLogs["val_" + name] = value;
-                }
+                    AddValidationLogs(epochLogs, validation, () => RunEvaluation(validation, list, loss, cancellationToken));
                 list.EpochEnd(epoch, epochLogs);
             }
         }
@@ -386,6 +377,24 @@ public partial class Model
         }
         list.TrainEnd(epochLogs);
         return history;
+    }
+
+    /// <summary>The History and the callbacks of a Fit, with Keras's <c>params</c> (epochs, verbose, and steps when known).</summary>
+    private protected (History History, CallbackList List) FitCallbacks(EpochIterator trainData, int epochs, int verbose, IReadOnlyList<Callback>? callbacks)
+    {
+        var history = new History();
+        var parameters = new Dictionary<string, object> { ["epochs"] = epochs, ["verbose"] = verbose };
+        if (trainData.Steps is int steps)
+            parameters["steps"] = steps;
+        return (history, DefaultCallbacks(callbacks, verbose, history, parameters));
+    }
+
+    /// <summary>Runs the validation pass from its start and adds its logs to the epoch's, prefixed with <c>val_</c>.</summary>
+    private protected static void AddValidationLogs(IDictionary<string, double> epochLogs, EpochIterator validation, Func<IReadOnlyDictionary<string, double>> evaluate)
+    {
+        validation.Reset();
+        foreach (var (name, value) in evaluate())
+            epochLogs["val_" + name] = value;
     }
 
     /// <summary>Builds the optimizer for the trainable weights; a change of <c>Trainable</c> since it was built asks for <see cref="Compile(Optimizers.Optimizer?, Losses.Loss?, IReadOnlyList{object}?)"/> again.</summary>
