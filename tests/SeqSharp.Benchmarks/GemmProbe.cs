@@ -41,6 +41,22 @@ internal static unsafe class GemmProbe
                 times.Add(string.Create(CultureInfo.InvariantCulture, $"packed 1 thread {t * 1e6:F2} us ({2.0 * m * n * k / t / 1e9:F1} GFLOP/s)"));
                 System.Runtime.InteropServices.NativeMemory.AlignedFree(packed);
             }
+            if (Avx512Gemm.IsSupported)
+            {
+                Action pack = () => new PackedRight<float>(m, n, k, pb, n, transpose: false).Dispose();
+                var packed = new PackedRight<float>(m, n, k, pb, n, transpose: false);
+                Action multiply = () => packed.Multiply(m, pa, k, 1f, pc, n);
+                foreach (var (name, act) in new[] { ("avx512 pack", pack), ("avx512 product", multiply) })
+                {
+                    int previous = Blas.SetLocalThreads(1);
+                    for (int w = 0; w < 50; w++) act();
+                    var samples = new List<double>();
+                    for (int r = 0; r < 9; r++) samples.Add(Timing.Time(act, 200));
+                    Blas.SetLocalThreads(previous);
+                    times.Add(string.Create(CultureInfo.InvariantCulture, $"{name} {Timing.Median(samples) * 1e6:F2} us"));
+                }
+                packed.Dispose();
+            }
             Console.WriteLine($"gemm {m}x{k} @ {k}x{n}: {string.Join(", ", times)}");
         }
     }

@@ -39,10 +39,13 @@ internal static unsafe class Avx512Gemm
     /// <paramref name="b"/> is row-major with leading dimension <paramref name="ldb"/>, and
     /// <c>op(B) = Bᵀ</c> (so <paramref name="b"/> is n × k) when <paramref name="transpose"/>.
     /// </summary>
-    public static void Pack(int n, int k, float* b, int ldb, bool transpose, float* packed)
+    public static void Pack(int n, int k, float* b, int ldb, bool transpose, float* packed) =>
+        PackPanels(n, k, b, ldb, transpose, packed, 0, (n + Panel - 1) / Panel);
+
+    /// <summary><see cref="Pack"/> for panels [<paramref name="firstPanel"/>, <paramref name="endPanel"/>) only.</summary>
+    public static void PackPanels(int n, int k, float* b, int ldb, bool transpose, float* packed, int firstPanel, int endPanel)
     {
-        int panels = (n + Panel - 1) / Panel;
-        for (int p = 0; p < panels; p++)
+        for (int p = firstPanel; p < endPanel; p++)
         {
             int first = p * Panel, width = Math.Min(Panel, n - first);
             float* target = packed + (long)p * Panel * k;

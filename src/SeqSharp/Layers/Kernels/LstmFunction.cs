@@ -261,11 +261,11 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         Tensor gradRecurrent;
         if (recurrentMasks is null)
         {
-            gradRecurrent = h0.t().mm(gradGates[0]);
+            gradRecurrent = LargeProducts.Product(h0.t(), gradGates[0]);
             if (steps > 1)
             {
                 var previous = hidden.view(steps * batch, units).narrow(0, 0, (steps - 1) * batch);
-                gradRecurrent.addmm_(previous.t(), gradGates2d.narrow(0, batch, (steps - 1) * batch), 1, 1);
+                LargeProducts.AddProduct(gradRecurrent, previous.t(), gradGates2d.narrow(0, batch, (steps - 1) * batch));
             }
         }
         else

@@ -97,11 +97,11 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
         Tensor gradRecurrent;
         if (recurrentMasks is null)
         {
-            gradRecurrent = h0.t().mm(gradPre[0]);
+            gradRecurrent = LargeProducts.Product(h0.t(), gradPre[0]);
             if (steps > 1)
             {
                 var previous = hidden.view(steps * batch, units).narrow(0, 0, (steps - 1) * batch);
-                gradRecurrent.addmm_(previous.t(), gradPre2d.narrow(0, batch, (steps - 1) * batch), 1, 1);
+                LargeProducts.AddProduct(gradRecurrent, previous.t(), gradPre2d.narrow(0, batch, (steps - 1) * batch));
             }
         }
         else

@@ -71,6 +71,36 @@ public class Avx512GemmTests(ITestOutputHelper output)
         Assert.True(worst < 2e-6 * Math.Sqrt(k), $"({m} x {k}) · ({k} x {n}): {worst:E2} from float64");
     }
 
+    /// <summary>
+    /// The blocked large product (k in blocks of 256, rows in blocks of 64, threads over row blocks)
+    /// on plain and transposed views, with a bias and accumulating, against float64 products.
+    /// </summary>
+    [Theory]
+    [InlineData(130, 70, 300, false, false)]
+    [InlineData(300, 1024, 257, false, true)]
+    [InlineData(96, 200, 640, true, false)]
+    [InlineData(65, 33, 1030, true, true)]
+    public void LargeProducts_PlainAndTransposedViews_MatchFloat64(int m, int n, int k, bool transposeA, bool transposeB)
+    {
+        manual_seed(m + n + k);
+        var a = transposeA ? randn(k, m).t() : randn(m, k);
+        var b = transposeB ? randn(n, k).t() : randn(k, n);
+        var bias = randn(n);
+        var expected = a.to(ScalarType.Float64).mm(b.to(ScalarType.Float64));
+        double scale = Math.Sqrt(k);
+
+        var product = LargeProducts.Product(a, b);
+        TensorAssert.Close(expected.to(ScalarType.Float32), product, atol: 2e-6 * scale, rtol: 1e-5, what: "a · b");
+        var withBias = LargeProducts.Product(a, b, bias);
+        TensorAssert.Close((expected + bias.to(ScalarType.Float64)).to(ScalarType.Float32), withBias, atol: 2e-6 * scale, rtol: 1e-5, what: "a · b + bias");
+        var sum = randn(m, n);
+        var expectedSum = sum.to(ScalarType.Float64) + expected;
+        LargeProducts.AddProduct(sum, a, b);
+        TensorAssert.Close(expectedSum.to(ScalarType.Float32), sum, atol: 2e-6 * scale, rtol: 1e-5, what: "c += a · b");
+        output.WriteLine($"({m} x {k}) · ({k} x {n}), A transposed {transposeA}, B transposed {transposeB}: " +
+            $"max |diff| vs float64 {(product.to(ScalarType.Float64) - expected).abs().max().item<double>():E2}, AVX-512 path taken: {Avx512Gemm.IsSupported}");
+    }
+
     [Fact]
     public unsafe void PackedRight_TakesAvx512ForFloat32Slices_AndBlasForFloat64()
     {
