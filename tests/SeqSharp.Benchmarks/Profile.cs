@@ -7,7 +7,7 @@ namespace SeqSharp.Benchmarks;
 /// <summary>Inference and training of one shape under different kernel settings, interleaved round by round (diagnostics).</summary>
 internal static class Profile
 {
-    private sealed record Variant(string Name, int Slices, bool Blas, bool SingleThreaded);
+    private sealed record Variant(string Name, int Slices, bool Blas, bool SingleThreaded, bool Packed = true, bool Avx512 = true);
 
     public static void Run(Shape shape, string cell)
     {
@@ -20,10 +20,11 @@ internal static class Profile
         var nativeTrain = Workloads.TrainStep(native, native.parameters(), shape);
         var variants = new[]
         {
-            new Variant("2 slices, 1-thread blas", int.MaxValue, true, true),
+            new Variant("2 slices, mkl unpacked", int.MaxValue, true, true, Packed: false, Avx512: false),
+            new Variant("2 slices, avx512 products", int.MaxValue, true, true),
+            new Variant("2 slices, mkl packed", int.MaxValue, true, true, Avx512: false),
+            new Variant("2 slices, avx512 again", int.MaxValue, true, true),
             new Variant("2 slices, blas threads", int.MaxValue, true, false),
-            new Variant("1 slice, 1-thread blas", 1, true, true),
-            new Variant("1 slice, blas threads", 1, true, false),
             new Variant("torch views", 1, false, false),
         };
         var inferTimes = variants.ToDictionary(v => v.Name, _ => new List<double>());
@@ -51,7 +52,7 @@ internal static class Profile
                 nativeTrainTimes.Add(nt);
             }
         }
-        Apply(variants[0]);
+        Apply(variants[1]);
         Console.WriteLine($"{shape} {cell}: native infer {Timing.Median(nativeInferTimes) * 1e3:F3} ms, train {Timing.Median(nativeTrainTimes) * 1e3:F3} ms");
         foreach (var v in variants)
             Console.WriteLine($"  {v.Name,-26} infer {Timing.Median(inferTimes[v.Name]) * 1e3,8:F3} ms   train {Timing.Median(trainTimes[v.Name]) * 1e3,8:F3} ms");
@@ -62,5 +63,7 @@ internal static class Profile
         BatchParallel.MaxSlices = v.Slices;
         BatchParallel.SingleThreadedBlas = v.SingleThreaded;
         Blas.Disabled = !v.Blas;
+        Blas.PackingDisabled = !v.Packed;
+        Avx512Gemm.Disabled = !v.Avx512;
     }
 }

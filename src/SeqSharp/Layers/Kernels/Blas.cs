@@ -21,6 +21,12 @@ internal static unsafe class Blas
     private static readonly delegate* unmanaged<byte*, byte*, int*, int*, int*, float*, float*, int*, float*, int*, float*, float*, int*, void> Sgemm;
     private static readonly delegate* unmanaged<byte*, byte*, int*, int*, int*, double*, double*, int*, double*, int*, double*, double*, int*, void> Dgemm;
     private static readonly delegate* unmanaged<int, int> SetThreadsLocal;
+    private static readonly delegate* unmanaged<int, int, int, int, nuint> SgemmPackSize;
+    private static readonly delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, void> SgemmPack;
+    private static readonly delegate* unmanaged<int, int, int, int, int, int, float*, int, float*, int, float, float*, int, void> SgemmCompute;
+
+    // MKL's CBLAS constants.
+    private const int RowMajor = 101, NoTrans = 111, Trans = 112, Packed = 151, BMatrix = 162;
 
     static Blas()
     {
@@ -38,7 +44,40 @@ internal static unsafe class Blas
         }
         if (NativeLibrary.TryGetExport(handle, "MKL_Set_Num_Threads_Local", out var t))
             SetThreadsLocal = (delegate* unmanaged<int, int>)t;
+        if (NativeLibrary.TryGetExport(handle, "cblas_sgemm_pack_get_size", out var size)
+            && NativeLibrary.TryGetExport(handle, "cblas_sgemm_pack", out var pack)
+            && NativeLibrary.TryGetExport(handle, "cblas_sgemm_compute", out var compute))
+        {
+            SgemmPackSize = (delegate* unmanaged<int, int, int, int, nuint>)size;
+            SgemmPack = (delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, void>)pack;
+            SgemmCompute = (delegate* unmanaged<int, int, int, int, int, int, float*, int, float*, int, float, float*, int, void>)compute;
+        }
     }
+
+    /// <summary>
+    /// Whether float32 products can take a right-hand matrix packed once into the BLAS's internal
+    /// layout (<see cref="PackedBytes"/>, <see cref="PackRight"/>, <see cref="GemmPacked"/>).
+    /// </summary>
+    public static bool PackingAvailable => Available && !PackingDisabled && SgemmPackSize != null;
+
+    /// <summary>Forces unpacked products (for tests and the benchmark's comparison).</summary>
+    internal static bool PackingDisabled { get; set; }
+
+    /// <summary>Bytes a packed (<paramref name="k"/> × <paramref name="n"/>) right-hand matrix takes for products with <paramref name="m"/> rows.</summary>
+    public static long PackedBytes(int m, int n, int k) => (long)SgemmPackSize(BMatrix, m, n, k);
+
+    /// <summary>
+    /// Packs <c>op(B)</c> (<paramref name="k"/> × <paramref name="n"/>), with <paramref name="b"/>
+    /// row-major of leading dimension <paramref name="ldb"/> and <c>op(B) = Bᵀ</c> when
+    /// <paramref name="transpose"/>, into <paramref name="packed"/> for <see cref="GemmPacked"/>
+    /// calls with <paramref name="m"/> rows.
+    /// </summary>
+    public static void PackRight(int m, int n, int k, float* b, int ldb, bool transpose, byte* packed) =>
+        SgemmPack(RowMajor, BMatrix, transpose ? Trans : NoTrans, m, n, k, 1f, b, ldb, (float*)packed);
+
+    /// <summary>Row-major <c>C = A · B + beta · C</c> with <c>B</c> packed by <see cref="PackRight"/> for the same m, n, k.</summary>
+    public static void GemmPacked(int m, int n, int k, float* a, int lda, byte* packed, float beta, float* c, int ldc) =>
+        SgemmCompute(RowMajor, NoTrans, Packed, m, n, k, a, lda, (float*)packed, n, beta, c, ldc);
 
     /// <summary>Whether the direct BLAS calls are available in this process (and not disabled).</summary>
     public static bool Available => !Disabled && Sgemm != null && Dgemm != null;

@@ -5,7 +5,8 @@ namespace SeqSharp.Layers.Kernels;
 
 /// <summary>
 /// The parts of a fused kernel outside its time loop that per-gate dropout masks change: the input
-/// projection and the weight and input gradients, as large tensor products.
+/// projection and the weight and input gradients, as large tensor products (<see cref="LargeProducts"/>
+/// where they apply).
 /// </summary>
 internal static class GateProducts
 {
@@ -25,7 +26,7 @@ internal static class GateProducts
     public static Tensor Project(Tensor xSteps, Tensor kernel, Tensor? bias)
     {
         if (xSteps.dim() == 2)
-            return bias is null ? xSteps.mm(kernel) : torch.addmm(bias, xSteps, kernel, 1, 1);
+            return LargeProducts.Product(xSteps, kernel, bias);
         long gates = xSteps.shape[0], units = kernel.shape[1] / gates;
         var blocks = new Tensor[gates];
         for (long g = 0; g < gates; g++)
@@ -38,7 +39,7 @@ internal static class GateProducts
     public static Tensor KernelGradient(Tensor xSteps, Tensor gradGates)
     {
         if (xSteps.dim() == 2)
-            return xSteps.t().mm(gradGates);
+            return LargeProducts.Product(xSteps.t(), gradGates);
         long gates = xSteps.shape[0], units = gradGates.shape[1] / gates;
         return torch.cat(Enumerable.Range(0, (int)gates).Select(g => xSteps[g].t().mm(gradGates.narrow(1, g * units, units))).ToArray(), 1);
     }
@@ -48,7 +49,7 @@ internal static class GateProducts
     {
         long features = kernel.shape[0];
         if (inputMasks is null)
-            return gradGates.mm(kernel.t()).view(steps, batch, features).transpose(0, 1);
+            return LargeProducts.Product(gradGates, kernel.t()).view(steps, batch, features).transpose(0, 1);
         long gates = inputMasks.shape[0], units = kernel.shape[1] / gates;
         Tensor? sum = null;
         for (long g = 0; g < gates; g++)
@@ -67,7 +68,7 @@ internal static class GateProducts
     public static Tensor RecurrentGradient(Tensor previous, Tensor gradGates, Tensor? recurrentMasks, long steps, long batch)
     {
         if (recurrentMasks is null)
-            return previous.t().mm(gradGates);
+            return LargeProducts.Product(previous.t(), gradGates);
         long gates = recurrentMasks.shape[0], units = previous.shape[1];
         var byStep = previous.view(steps, batch, units);
         return torch.cat(Enumerable.Range(0, (int)gates).Select(g =>

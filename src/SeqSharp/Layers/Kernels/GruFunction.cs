@@ -211,6 +211,7 @@ internal sealed class GruFunction : autograd.MultiTensorFunction<GruFunction>
         var pool = System.Buffers.ArrayPool<T>.Shared;
         var scratchBuffer = pool.Rent(rows * units);
         var maskedBuffer = pool.Rent(units);
+        using var packs = new PackCache<T>(rows);
         try
         {
             fixed (T* scratch = scratchBuffer, masked = maskedBuffer)
@@ -227,7 +228,7 @@ internal sealed class GruFunction : autograd.MultiTensorFunction<GruFunction>
                         if (count > 0)
                         {
                             StepProducts.Forward(hPrevious + (long)start * units, memory.Recurrent, masks == null ? null : masks + (long)start * units, stateStride,
-                                scratch, kt + (long)start * width, width, count, units, 3);
+                                scratch, kt + (long)start * width, width, count, units, 3, packs: packs);
                         }
                         for (int r = start; r < end; r++)
                         {
@@ -243,7 +244,7 @@ internal sealed class GruFunction : autograd.MultiTensorFunction<GruFunction>
                         if (count > 0)
                         {
                             StepProducts.Forward(hPrevious + (long)start * units, memory.Recurrent, masks == null ? null : masks + (long)start * units, stateStride,
-                                scratch, gt + (long)start * width, width, count, units, 2, ldr: width);
+                                scratch, gt + (long)start * width, width, count, units, 2, ldr: width, packs: packs);
                         }
                         for (int r = start; r < end; r++)
                         {
@@ -261,7 +262,7 @@ internal sealed class GruFunction : autograd.MultiTensorFunction<GruFunction>
                         }
                         if (count > 0)
                         {
-                            Blas.Gemm(false, false, count, units, units, T.One, kt + (long)start * units, units, memory.Recurrent + 2 * units, width, T.One,
+                            StepProducts.Product(packs, false, count, units, units, kt + (long)start * units, units, memory.Recurrent + 2 * units, width, T.One,
                                 gt + (long)start * width + 2 * units, width);
                         }
                         for (int r = start; r < end; r++)
@@ -337,6 +338,7 @@ internal sealed class GruFunction : autograd.MultiTensorFunction<GruFunction>
         var scratchBuffer = pool.Rent(rows * units);
         var resetBuffer = pool.Rent(rows * units);
         var rowBuffer = new T[units];
+        using var packs = new PackCache<T>(rows);
         try
         {
             fixed (T* scratch = scratchBuffer, dResetHidden = resetBuffer)
@@ -369,7 +371,7 @@ internal sealed class GruFunction : autograd.MultiTensorFunction<GruFunction>
                         if (count > 0)
                         {
                             StepProducts.Backward(dgRecT + (long)start * width, width, memory.Recurrent, masks == null ? null : masks + (long)start * units,
-                                stateStride, scratch, dState + (long)start * units, count, units, 3, accumulate: true);
+                                stateStride, scratch, dState + (long)start * units, count, units, 3, accumulate: true, packs: packs);
                         }
                         continue;
                     }
@@ -390,7 +392,7 @@ internal sealed class GruFunction : autograd.MultiTensorFunction<GruFunction>
                     if (count == 0)
                         continue;
                     // d(r ⊙ h_{t-1} ⊙ m_h) = dn U_hᵀ; through the candidate's dropout mask to r and h_{t-1}.
-                    Blas.Gemm(false, true, count, units, units, T.One, dgt + (long)start * width + 2 * units, width, memory.Recurrent + 2 * units, width,
+                    StepProducts.Product(packs, true, count, units, units, dgt + (long)start * width + 2 * units, width, memory.Recurrent + 2 * units, width,
                         T.Zero, dResetHidden + (long)start * units, units);
                     if (masks != null)
                     {
@@ -410,7 +412,7 @@ internal sealed class GruFunction : autograd.MultiTensorFunction<GruFunction>
                             new Span<T>(dgt + (long)r * width, width));
                     }
                     StepProducts.Backward(dgt + (long)start * width, width, memory.Recurrent, masks == null ? null : masks + (long)start * units,
-                        stateStride, scratch, dState + (long)start * units, count, units, 2, accumulate: true, ldr: width);
+                        stateStride, scratch, dState + (long)start * units, count, units, 2, accumulate: true, ldr: width, packs: packs);
                 }
             }
         }

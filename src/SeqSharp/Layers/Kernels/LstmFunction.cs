@@ -125,6 +125,8 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         var gateBuffer = pool.Rent(chunk * rows * gateWidth);
         var inputBuffer = pool.Rent(chunk * rows * features);
         var cellBuffer = pool.Rent(rows * units);
+        using var recurrent = new PackedRight<T>(rows, gateWidth, units, u, gateWidth, transpose: false);
+        using var input = new PackedRight<T>(chunk * rows, gateWidth, features, w, gateWidth, transpose: false);
         try
         {
             fixed (T* zChunk = gateBuffer, xChunk = inputBuffer, cNext = cellBuffer)
@@ -149,7 +151,7 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
                                 gateRow.Clear();
                         }
                     }
-                    Blas.Gemm(false, false, count * rows, gateWidth, features, T.One, xChunk, features, w, gateWidth, T.One, zChunk, gateWidth);
+                    input.Multiply(count * rows, xChunk, features, T.One, zChunk, gateWidth);
                     for (int k = 0; k < count; k++)
                     {
                         int t = t0 + k;
@@ -158,7 +160,7 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
                         T* hOut = h + t * stateStride + (long)first * units;
                         if (mask is null)
                         {
-                            Blas.Gemm(false, false, rows, gateWidth, units, T.One, hPrevious, units, u, gateWidth, T.One, z, gateWidth);
+                            recurrent.Multiply(rows, hPrevious, units, T.One, z, gateWidth);
                             step(z, cCurrent, cNext, hOut, peephole, rows, units);
                             StepProducts.Copy(cNext, cCurrent, rows * units);
                             continue;
@@ -167,8 +169,7 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
                         var (start, end) = mask.Range(t, first, rows);
                         if (end > start)
                         {
-                            Blas.Gemm(false, false, end - start, gateWidth, units, T.One, hPrevious + (long)start * units, units, u, gateWidth, T.One,
-                                z + (long)start * gateWidth, gateWidth);
+                            recurrent.Multiply(end - start, hPrevious + (long)start * units, units, T.One, z + (long)start * gateWidth, gateWidth);
                         }
                         for (int r = start; mask.NextRun(t, first, ref r, end, out int run); r += run)
                         {
@@ -260,11 +261,11 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         Tensor gradRecurrent;
         if (recurrentMasks is null)
         {
-            gradRecurrent = h0.t().mm(gradGates[0]);
+            gradRecurrent = LargeProducts.Product(h0.t(), gradGates[0]);
             if (steps > 1)
             {
                 var previous = hidden.view(steps * batch, units).narrow(0, 0, (steps - 1) * batch);
-                gradRecurrent.addmm_(previous.t(), gradGates2d.narrow(0, batch, (steps - 1) * batch), 1, 1);
+                LargeProducts.AddProduct(gradRecurrent, previous.t(), gradGates2d.narrow(0, batch, (steps - 1) * batch));
             }
         }
         else
@@ -319,11 +320,12 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         long gateStride = 4L * units * batch, stateStride = (long)units * batch;
         T* g = memory.Gates + 4L * units * first, h = memory.Hidden + (long)units * first, c = memory.Cells + (long)units * first;
         T* h0 = memory.H0 + (long)units * first, c0 = memory.C0 + (long)units * first;
+        using var recurrent = new PackedRight<T>(rows, 4 * units, units, memory.Recurrent, 4 * units, transpose: false);
         for (long t = 0; t < steps; t++)
         {
             // z_t += h_{t-1} U: all four gates in one product.
             T* z = g + t * gateStride;
-            Blas.Gemm(false, false, rows, 4 * units, units, T.One, t == 0 ? h0 : h + (t - 1) * stateStride, units, memory.Recurrent, 4 * units, T.One, z, 4 * units);
+            recurrent.Multiply(rows, t == 0 ? h0 : h + (t - 1) * stateStride, units, T.One, z, 4 * units);
             step(z, t == 0 ? c0 : c + (t - 1) * stateStride, c + t * stateStride, h + t * stateStride, memory.Peephole, rows, units);
         }
     }
@@ -343,6 +345,7 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         T* masks = dropout == null ? null : dropout + (long)units * first;
         var pool = System.Buffers.ArrayPool<T>.Shared;
         var scratchBuffer = pool.Rent(rows * units);
+        using var packs = new PackCache<T>(rows);
         try
         {
             fixed (T* scratch = scratchBuffer)
@@ -356,7 +359,7 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
                     {
                         long at = (long)start * units;
                         StepProducts.Forward(hPrevious + at, memory.Recurrent, masks == null ? null : masks + at, maskStride, scratch,
-                            z + 4 * at, 4 * units, end - start, units, 4);
+                            z + 4 * at, 4 * units, end - start, units, 4, packs: packs);
                     }
                     if (mask is null)
                     {
@@ -453,12 +456,13 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         long gateOffset = 4L * units * first, stateOffset = (long)units * first;
         T* g = memory.Gates + gateOffset, c = memory.Cells + stateOffset, c0 = memory.C0 + stateOffset;
         T* dg = grads.Gates + gateOffset, dh = grads.Output + stateOffset, dc = grads.Cell + stateOffset, dhRec = grads.Recurrent + stateOffset;
+        using var recurrentT = new PackedRight<T>(rows, units, 4 * units, memory.Recurrent, 4 * units, transpose: true);
         for (long t = steps - 1; t >= 0; t--)
         {
             step(g + t * gateStride, c + t * stateStride, t == 0 ? c0 : c + (t - 1) * stateStride, dh + t * stateStride, dhRec, dc,
                 dg + t * gateStride, memory.Peephole, gradPeephole, rows, units);
             // dL/dh_{t-1} from this step: dz_t Uᵀ.
-            Blas.Gemm(false, true, rows, units, 4 * units, T.One, dg + t * gateStride, 4 * units, memory.Recurrent, 4 * units, T.Zero, dhRec, units);
+            recurrentT.Multiply(rows, dg + t * gateStride, 4 * units, T.Zero, dhRec, units);
         }
     }
 
@@ -477,6 +481,7 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         T* masks = dropout == null ? null : dropout + stateOffset;
         var pool = System.Buffers.ArrayPool<T>.Shared;
         var scratchBuffer = pool.Rent(rows * units);
+        using var packs = new PackCache<T>(rows);
         try
         {
             fixed (T* scratch = scratchBuffer)
@@ -510,7 +515,7 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
                     {
                         long at = (long)start * units;
                         StepProducts.Backward(dgt + 4 * at, 4 * units, memory.Recurrent, masks == null ? null : masks + at, maskStride, scratch,
-                            dhRec + at, end - start, units, 4, accumulate: mask is not null);
+                            dhRec + at, end - start, units, 4, accumulate: mask is not null, packs: packs);
                     }
                 }
             }

@@ -97,11 +97,11 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
         Tensor gradRecurrent;
         if (recurrentMasks is null)
         {
-            gradRecurrent = h0.t().mm(gradPre[0]);
+            gradRecurrent = LargeProducts.Product(h0.t(), gradPre[0]);
             if (steps > 1)
             {
                 var previous = hidden.view(steps * batch, units).narrow(0, 0, (steps - 1) * batch);
-                gradRecurrent.addmm_(previous.t(), gradPre2d.narrow(0, batch, (steps - 1) * batch), 1, 1);
+                LargeProducts.AddProduct(gradRecurrent, previous.t(), gradPre2d.narrow(0, batch, (steps - 1) * batch));
             }
         }
         else
@@ -141,12 +141,13 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
             long stride = (long)batch * units;
             T* h = (T*)hAddress + (long)first * units, hStart = (T*)h0Address + (long)first * units, u = (T*)uAddress;
             T* masks = mAddress == 0 ? null : (T*)mAddress + (long)first * units;
+            using var packs = new PackCache<T>(rows);
             if (mask is null && masks == null)
             {
                 for (long t = 0; t < steps; t++)
                 {
                     T* z = h + t * stride;
-                    Blas.Gemm(false, false, rows, units, units, T.One, t == 0 ? hStart : z - stride, units, u, units, T.One, z, units);
+                    StepProducts.Product(packs, false, rows, units, units, t == 0 ? hStart : z - stride, units, u, units, T.One, z, units);
                     ActivationMath.Apply(activation, new Span<T>(z, rows * units));
                 }
                 return;
@@ -163,7 +164,8 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
                         if (end > start)
                         {
                             long at = (long)start * units;
-                            StepProducts.Forward(hPrevious + at, u, masks == null ? null : masks + at, stride, scratch, z + at, units, end - start, units, 1);
+                            StepProducts.Forward(hPrevious + at, u, masks == null ? null : masks + at, stride, scratch, z + at, units, end - start, units, 1,
+                                packs: packs);
                         }
                         if (mask is null)
                         {
@@ -208,6 +210,7 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
             T* h = (T*)hAddress + offset, d = (T*)dAddress + offset, dRec = (T*)recAddress + offset, u = (T*)uAddress;
             T* masks = mAddress == 0 ? null : (T*)mAddress + offset;
             int count = rows * units;
+            using var packs = new PackCache<T>(rows);
             if (mask is null && masks == null)
             {
                 for (long t = steps - 1; t >= 0; t--)
@@ -217,7 +220,7 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
                     ActivationMath.MultiplyByDerivative(activation, new ReadOnlySpan<T>(h + t * stride, count), step);
                     if (Blas.Available)
                     {
-                        Blas.Gemm(false, true, rows, units, units, T.One, d + t * stride, units, u, units, T.Zero, dRec, units);
+                        StepProducts.Product(packs, true, rows, units, units, d + t * stride, units, u, units, T.Zero, dRec, units);
                     }
                     else
                     {
@@ -264,7 +267,7 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
                         {
                             long at = (long)start * units;
                             StepProducts.Backward(dt + at, units, u, masks == null ? null : masks + at, stride, scratch, dRec + at, end - start, units, 1,
-                                accumulate: mask is not null);
+                                accumulate: mask is not null, packs: packs);
                         }
                     }
                 }
