@@ -34,12 +34,12 @@ internal sealed class BenchmarkRun(BenchOptions options)
         }
         if (options.Table)
         {
-            // Issue 15's table: LSTM and GRU on every shape, SimpleRNN on M, with Predict at the default
+            // Issue 15's table: LSTM and GRU on every shape, SimpleRNN on S, M and L, with Predict at the default
             // verbose; Bidirectional against one direction; the masked and recurrent-dropout paths.
             // --configs narrows the table to some of its shapes (e.g. a smoke test on S).
             bool Wanted(string shape) => !options.ConfigsGiven || options.Configs.Contains(shape);
             foreach (var shape in new[] { "S", "M", "L", "long", "b1" }.Where(Wanted))
-                RunGrid(rounds, [shape], shape == "M" ? ["lstm", "gru", "rnn"] : ["lstm", "gru"], withFit: false, defaultVerbose: true);
+                RunGrid(rounds, [shape], shape is "S" or "M" or "L" ? ["lstm", "gru", "rnn"] : ["lstm", "gru"], withFit: false, defaultVerbose: true);
             RunBidirectional(rounds, new[] { "S", "P", "b1" }.Where(Wanted).ToList());
             RunPaths(rounds, new[] { "P" }.Where(Wanted).ToList(), ["lstm", "gru", "rnn"]);
             Finish(rooflineStart);
@@ -102,7 +102,7 @@ internal sealed class BenchmarkRun(BenchOptions options)
 
                 var infer = Timing.Compare(Workloads.OursPredict(ours, shape), Workloads.NativePredict(native, shape), rounds);
                 Add(new Row("inference", shape.Name, cell, infer.Ours * 1e3, infer.Baseline * 1e3, infer.Ratio,
-                    check.NativeInferenceRight ? 0.9 : null, "ms", $"native, checked: {check.NativeLabel(training: false)}"));
+                    check.NativeInferenceRight ? InferenceTarget : null, "ms", $"native, checked: {check.NativeLabel(training: false)}"));
                 if (defaultVerbose)
                 {
                     // Predict's default verbose 1 writes one progress line per call (Keras's bar): here to /dev/null, so the
@@ -129,7 +129,7 @@ internal sealed class BenchmarkRun(BenchOptions options)
                     var capped = ChildProcesses.Run(options, new Dictionary<string, string> { ["ONEDNN_MAX_CPU_ISA"] = "AVX2" },
                         "infer", shape.Name, cell, rounds.ToString(invariant)).Select(v => double.Parse(v, invariant)).ToArray();
                     bool right = capped[4] <= BaselineCheck.Tolerance;
-                    Add(new Row("inference vs AVX2 native", shape.Name, cell, capped[0] * 1e3, capped[1] * 1e3, capped[2], right ? 0.9 : null, "ms",
+                    Add(new Row("inference vs AVX2 native", shape.Name, cell, capped[0] * 1e3, capped[1] * 1e3, capped[2], right ? InferenceTarget : null, "ms",
                         string.Create(invariant, $"native in a child with ONEDNN_MAX_CPU_ISA=AVX2, checked: {capped[4]:E1} vs float64{(right ? "" : ", WRONG")}")));
                 }
             }
@@ -280,7 +280,11 @@ internal sealed class BenchmarkRun(BenchOptions options)
         Add(new Row(measurement, shape.Name, cell, result.Ours * 1e3, result.Baseline * 1e3, result.Ratio, target, "ms", baselineName));
     }
 
-    private static double? TrainTarget(string shape) => shape switch
+    /// <summary>Issue 15's inference target in the table (0.8 of native); the full grid keeps the earlier 0.9.</summary>
+    private double InferenceTarget => options.Table ? 0.8 : 0.9;
+
+    /// <summary>Issue 15's training target in the table (0.6 on every shape); the full grid keeps the earlier per-shape targets.</summary>
+    private double? TrainTarget(string shape) => options.Table ? 0.6 : shape switch
     {
         "S" => 0.6,
         "M" => 0.9,

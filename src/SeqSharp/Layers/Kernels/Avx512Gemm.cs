@@ -91,7 +91,7 @@ internal static unsafe class Avx512Gemm
                     Kernel8(k, a + (long)r * lda, lda, panel, cTile, ldc, accumulate);
                     continue;
                 }
-                // An edge tile: computed in a full 8 × 32 buffer (rows past m read row 0 of A again),
+                // An edge tile: computed in a full 8 × 32 buffer (rows past m repeat the last row of A),
                 // then its valid part is copied out.
                 for (int i = 0; i < 8; i++)
                 {

@@ -30,6 +30,9 @@ internal static class BatchParallel
 
     [ThreadStatic] private static bool t_inline;
 
+    /// <summary>Whether this thread runs inside <see cref="Inline{T}"/> (other threads keep the cores busy).</summary>
+    internal static bool InlineActive => t_inline;
+
     /// <summary>
     /// Runs <paramref name="action"/> with every <see cref="For"/> it reaches on this thread running
     /// its slices one after the other on this thread instead of in parallel: the same slices, so the

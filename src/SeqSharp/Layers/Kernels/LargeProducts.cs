@@ -67,7 +67,8 @@ internal static unsafe class LargeProducts
         var bBase = bT ? b.t() : b;
         float* pa = TensorMemory.Pointer<float>(aBase), pb = TensorMemory.Pointer<float>(bBase), pc = TensorMemory.Pointer<float>(c);
         int lda = (int)aBase.shape[1], ldb = (int)bBase.shape[1];
-        int threads = Math.Max(1, torch.get_num_threads());
+        // Inside Bidirectional's directions at once, the other direction has the other core.
+        int threads = BatchParallel.InlineActive ? 1 : Math.Max(1, torch.get_num_threads());
         int panels = (n + Avx512Gemm.Panel - 1) / Avx512Gemm.Panel, rowBlocks = (m + RowBlock - 1) / RowBlock;
         float* packed = Avx512Gemm.Allocate(n, Math.Min(k, DepthBlock));
         var options = new ParallelOptions { MaxDegreeOfParallelism = threads };

@@ -30,6 +30,12 @@ internal sealed unsafe class PackedRight<T> : IDisposable where T : unmanaged, I
     internal static int MinimumAvx512Rows { get; set; } = 4;
 
     /// <summary>
+    /// Largest packed copy, in floats (64 MiB), made per slice and call: beyond it (very wide inputs,
+    /// thousands of units) the products read the matrix where it is, through MKL.
+    /// </summary>
+    internal static long MaximumPackedFloats { get; set; } = 1L << 24;
+
+    /// <summary>
     /// Prepares products <c>C (m × n) = A (m × k) · op(B)</c>, m ≤ <paramref name="rows"/>, with
     /// <c>op(B) = Bᵀ</c> when <paramref name="transpose"/>; <paramref name="b"/> (row-major, leading
     /// dimension <paramref name="ldb"/>) must stay valid and unchanged while this lives.
@@ -40,7 +46,7 @@ internal sealed unsafe class PackedRight<T> : IDisposable where T : unmanaged, I
         _b = b;
         if (typeof(T) != typeof(float) || !Blas.Available)
             return;
-        if (Avx512Gemm.IsSupported && rows >= MinimumAvx512Rows)
+        if (Avx512Gemm.IsSupported && rows >= MinimumAvx512Rows && Avx512Gemm.PackedLength(n, k) <= MaximumPackedFloats)
         {
             _panels = Avx512Gemm.Allocate(n, k);
             Avx512Gemm.Pack(n, k, (float*)b, ldb, transpose, _panels);
