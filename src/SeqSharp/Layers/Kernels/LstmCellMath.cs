@@ -37,11 +37,17 @@ internal static unsafe class LstmCellMath
         T* peephole, T* gradPeephole, int rows, int units) where T : unmanaged;
 
     private static readonly ConcurrentDictionary<(Type, LstmFunctionOptions), Delegate> Forwards = new();
+    private static readonly StepForward<float> Forward512 = LstmCell512.Forward;
     private static readonly ConcurrentDictionary<(Type, LstmFunctionOptions), Delegate> Backwards = new();
 
     /// <summary>The forward step specialised for the options' activations.</summary>
-    public static StepForward<T> Forward<T>(LstmFunctionOptions options) where T : unmanaged, IFloatingPointIeee754<T> =>
-        (StepForward<T>)Forwards.GetOrAdd((typeof(T), options), key => Specialise<StepForward<T>>(nameof(ForwardStep), key.Item2));
+    public static StepForward<T> Forward<T>(LstmFunctionOptions options) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // Float32 with tanh and sigmoid on AVX-512: the 512-bit step (not cached: it depends on a switch tests flip).
+        if (typeof(T) == typeof(float) && LstmCell512.Serves(options))
+            return (StepForward<T>)(Delegate)Forward512;
+        return (StepForward<T>)Forwards.GetOrAdd((typeof(T), options), key => Specialise<StepForward<T>>(nameof(ForwardStep), key.Item2));
+    }
 
     /// <summary>The backward step specialised for the options' activations.</summary>
     public static StepBackward<T> Backward<T>(LstmFunctionOptions options) where T : unmanaged, IFloatingPointIeee754<T> =>

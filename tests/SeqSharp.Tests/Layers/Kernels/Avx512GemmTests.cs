@@ -122,9 +122,11 @@ public class Avx512GemmTests(ITestOutputHelper output)
     /// <summary>
     /// A recurrent layer whose slices take the packed products (13 rows: an edge tile of 5; 20 units:
     /// gate widths of 80 and 60, partial panels), forward and backward, against the same layer in float64.
+    /// With 20 units LSTM's 512-bit gate pass (<see cref="LstmCell512"/>) runs 16 lanes and its scalar tail 4.
     /// </summary>
     [Theory]
     [InlineData("lstm")]
+    [InlineData("lstm-peepholes")]
     [InlineData("gru")]
     [InlineData("rnn")]
     public void Layer_OnPackedProducts_MatchesFloat64(string cell)
@@ -133,6 +135,7 @@ public class Avx512GemmTests(ITestOutputHelper output)
         Rnn Make(ScalarType dtype) => cell switch
         {
             "lstm" => new LSTM(20, returnSequences: true, dtype: dtype),
+            "lstm-peepholes" => new LSTM(20, usePeepholes: true, returnSequences: true, dtype: dtype),
             "gru" => new GRU(20, returnSequences: true, dtype: dtype),
             _ => new SimpleRNN(20, returnSequences: true, dtype: dtype),
         };
