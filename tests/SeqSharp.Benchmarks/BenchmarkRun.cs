@@ -12,6 +12,7 @@ internal sealed class BenchmarkRun(BenchOptions options)
     private readonly List<Row> _rows = [];
     private readonly List<string> _notes = [];
     private readonly List<(string Shape, string Cell, double Flops, double Ours, double Baseline)> _rates = [];
+    private readonly List<ExampleEpochs.Fit> _epochs = [];
 
     /// <summary>One line of the table. Times in milliseconds; memory rows in MiB.</summary>
     private sealed record Row(string Measurement, string Shape, string Cell, double Ours, double Baseline, double Ratio, double? Target, string Unit, string BaselineName = "native");
@@ -26,6 +27,12 @@ internal sealed class BenchmarkRun(BenchOptions options)
         double rooflineStart = Workloads.MatmulRate();
         Console.WriteLine($"Roofline: float32 2048x2048x2048 matrix product {rooflineStart:F1} GFLOP/s (start of run)");
         Console.WriteLine();
+        if (options.Examples)
+        {
+            _epochs.AddRange(ExampleEpochs.Measure(options));
+            Finish(rooflineStart);
+            return;
+        }
         if (options.Paths)
         {
             RunPaths(rounds, options.Configs, options.Cells);
@@ -42,6 +49,9 @@ internal sealed class BenchmarkRun(BenchOptions options)
                 RunGrid(rounds, [shape], shape is "S" or "M" or "L" ? ["lstm", "gru", "rnn"] : ["lstm", "gru"], withFit: false, defaultVerbose: true);
             RunBidirectional(rounds, new[] { "S", "P", "b1" }.Where(Wanted).ToList());
             RunPaths(rounds, new[] { "P" }.Where(Wanted).ToList(), ["lstm", "gru", "rnn"]);
+            // Every example's epochs (about 3 minutes); not in a run narrowed by --configs.
+            if (!options.ConfigsGiven)
+                _epochs.AddRange(ExampleEpochs.Measure(options));
             Finish(rooflineStart);
             return;
         }
@@ -329,6 +339,14 @@ internal sealed class BenchmarkRun(BenchOptions options)
         foreach (var r in _rows)
             md.Append(string.Create(invariant,
                 $"| {r.Measurement} | {r.Shape} | {r.Cell} | {r.Ours:F3} {r.Unit} | {r.Baseline:F3} {r.Unit} | {r.Ratio:F2} | {(r.Target is double t ? $"≤ {t:F2}" : "")} | {(r.Target is double u ? (r.Ratio <= u ? "met" : "**missed**") : "")} | {(r.BaselineName.Contains("WRONG") ? "**" + r.BaselineName + "**" : r.BaselineName)} |\n"));
+        if (_epochs.Count > 0)
+        {
+            md.Append("\n## Examples: one training epoch\n\n");
+            md.Append("Each example run as from the command line (its `--small` configuration where it has one) in a child process; epochs timed by `Fit`'s own log event (batches, validation and callbacks; no data preparation). Median of the epochs after the first (the first includes warm-up).\n\n");
+            md.Append("| example | model | steps per epoch | epochs | first epoch | median epoch | per step |\n|---|---|---:|---:|---:|---:|---:|\n");
+            foreach (var f in _epochs)
+                md.Append(string.Create(invariant, $"| {f.Example} | {f.Model} | {f.Steps} | {f.EpochMs.Count} | {f.EpochMs[0]:F1} ms | {f.MedianMs:F1} ms | {f.MedianMs / Math.Max(1, f.Steps):F2} ms |\n"));
+        }
         md.Append("\nBaselines: `native` is LibTorch's `nn.LSTM` / `nn.RNN` (batch first) with the same weights, same threads and `torch.optim.Adam` for both; ");
         md.Append("before timing, ours and native are checked against the same module in float64 (max |diff| above 1e-4 = WRONG, and a wrong baseline gets no target); ");
         md.Append("`inference vs AVX2 native` times the same comparison in a child process whose oneDNN is capped at AVX2 (`ONEDNN_MAX_CPU_ISA=AVX2`), a native baseline that is right on every CPU; ");
@@ -351,8 +369,10 @@ internal sealed class BenchmarkRun(BenchOptions options)
         string cpu = File.Exists("/proc/cpuinfo")
             ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "?"
             : RuntimeInformation.ProcessArchitecture.ToString();
-        string mode = options.Table ? "table" : options.Paths ? "paths" : options.Quick ? "quick" : "full";
-        string ratios = string.Join("; ", _rows.Select(r => string.Create(invariant, $"{r.Measurement}/{r.Shape}/{r.Cell}={r.Ratio:F3}")));
+        string mode = options.Table ? "table" : options.Examples ? "examples" : options.Paths ? "paths" : options.Quick ? "quick" : "full";
+        // Example epochs are in milliseconds: "epoch ms/Example/model=…".
+        string ratios = string.Join("; ", _rows.Select(r => string.Create(invariant, $"{r.Measurement}/{r.Shape}/{r.Cell}={r.Ratio:F3}"))
+            .Concat(_epochs.Select(f => string.Create(invariant, $"epoch ms/{f.Example}/{f.Model}={f.MedianMs:F1}"))));
         static string Quote(string v) => "\"" + v.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
         string row = string.Join(",",
             Commit(), DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mmZ", invariant), Quote(cpu), Environment.ProcessorCount.ToString(invariant),
@@ -366,6 +386,8 @@ internal sealed class BenchmarkRun(BenchOptions options)
     /// <summary>The shapes and cells the run covered, as "S M | lstm gru".</summary>
     private string Scope()
     {
+        if (options.Examples)
+            return "examples";
         if (!options.Table)
             return string.Join(" ", options.Configs) + " | " + string.Join(" ", options.Cells);
         var shapes = new[] { "S", "M", "L", "long", "b1", "P" }.Where(s => !options.ConfigsGiven || options.Configs.Contains(s));

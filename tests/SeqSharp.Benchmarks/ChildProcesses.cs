@@ -41,6 +41,9 @@ internal static class ChildProcesses
             case "infer":
                 Inference(Shape.Get(args[1]), args[2], int.Parse(args[3], CultureInfo.InvariantCulture));
                 return;
+            case "example":
+                ExampleEpochs.RunChild(args[1]);
+                return;
             case "flat":
                 FlatMemory(int.Parse(args[1], CultureInfo.InvariantCulture));
                 return;

@@ -5,6 +5,7 @@
 //   dotnet run -c Release --project tests/SeqSharp.Benchmarks                # full grid, writes docs/benchmarks/
 //   dotnet run -c Release --project tests/SeqSharp.Benchmarks -- --quick     # fewer repetitions
 //   dotnet run -c Release --project tests/SeqSharp.Benchmarks -- --configs S,M --no-memory
+//   dotnet run -c Release --project tests/SeqSharp.Benchmarks -- --examples  # one epoch of every example's model
 using SeqSharp.Benchmarks;
 
 SeqSharp.Native.TorchNative.EnsureLoaded();
