@@ -309,11 +309,23 @@ internal sealed class BenchmarkRun(BenchOptions options)
             $"{row.Measurement,-24} {row.Shape,-5} {row.Cell,-5} ours {row.Ours,10:F3} {row.Unit}  {row.BaselineName.Split(',')[0],-12} {row.Baseline,10:F3} {row.Unit}  ratio {row.Ratio,5:F2}{(row.Target is double t ? $"  target <= {t:F2} {(row.Ratio <= t ? "met" : "MISSED")}" : "")}{(row.BaselineName.Contains("WRONG") ? "  BASELINE WRONG" : "")}"));
     }
 
+    /// <summary>
+    /// The CPU's model name with its family and model numbers: hosts that report the same name
+    /// ("AMD EPYC") differ in what matters here (family 25 is Zen 3/4, whose AVX-512 runs on 256-bit
+    /// units; family 26 is Zen 5, with full 512-bit units, where the AVX-512 products gain most).
+    /// </summary>
+    private static string CpuName()
+    {
+        if (!File.Exists("/proc/cpuinfo"))
+            return RuntimeInformation.ProcessArchitecture.ToString();
+        string Field(string name) => File.ReadLines("/proc/cpuinfo")
+            .FirstOrDefault(l => l.Split(':')[0].Trim() == name)?.Split(':')[1].Trim() ?? "?";
+        return $"{Field("model name")} (family {Field("cpu family")}, model {Field("model")})";
+    }
+
     private static string MachineLine()
     {
-        string cpu = File.Exists("/proc/cpuinfo")
-            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "?"
-            : RuntimeInformation.ProcessArchitecture.ToString();
+        string cpu = CpuName();
         string avx512 = File.Exists("/proc/cpuinfo")
             ? string.Join(" ", (File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal)) ?? "")
                 .Split(' ').Where(f => f.StartsWith("avx512", StringComparison.Ordinal)).Distinct().Order())
@@ -366,9 +378,7 @@ internal sealed class BenchmarkRun(BenchOptions options)
     private void AppendHistory(string path, double rooflineStart, double rooflineEnd)
     {
         var invariant = CultureInfo.InvariantCulture;
-        string cpu = File.Exists("/proc/cpuinfo")
-            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "?"
-            : RuntimeInformation.ProcessArchitecture.ToString();
+        string cpu = CpuName();
         string mode = options.Table ? "table" : options.Examples ? "examples" : options.Paths ? "paths" : options.Quick ? "quick" : "full";
         // Example epochs are in milliseconds: "epoch ms/Example/model=…".
         string ratios = string.Join("; ", _rows.Select(r => string.Create(invariant, $"{r.Measurement}/{r.Shape}/{r.Cell}={r.Ratio:F3}"))

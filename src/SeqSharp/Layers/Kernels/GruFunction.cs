@@ -208,85 +208,74 @@ internal sealed class GruFunction : autograd.MultiTensorFunction<GruFunction>
         long keptRow = options.ResetAfter ? width : units, keptStride = keptRow * batch;
         T* g = memory.Gates + (long)width * first, k = memory.Kept + keptRow * first, h = memory.Hidden + (long)units * first;
         T* h0 = memory.H0 + (long)units * first, masks = memory.Masks == null ? null : memory.Masks + (long)units * first;
-        var pool = System.Buffers.ArrayPool<T>.Shared;
-        var scratchBuffer = pool.Rent(rows * units);
-        var maskedBuffer = pool.Rent(units);
+        using var scratchBuffer = new AlignedScratch<T>(rows * units);
+        using var maskedBuffer = new AlignedScratch<T>(units);
         using var packs = new PackCache<T>(rows);
-        try
+        T* scratch = scratchBuffer.Pointer, masked = maskedBuffer.Pointer;
+        for (long t = 0; t < steps; t++)
         {
-            fixed (T* scratch = scratchBuffer, masked = maskedBuffer)
+            T* gt = g + t * gateStride, kt = k + t * keptStride, hOut = h + t * stateStride;
+            T* hPrevious = t == 0 ? h0 : h + (t - 1) * stateStride;
+            var (start, end) = mask?.Range(t, first, rows) ?? (0, rows);
+            int count = end - start;
+            if (options.ResetAfter)
             {
-                for (long t = 0; t < steps; t++)
+                // kept = b_rec + h_{t-1} U (per gate on the masked state with recurrent dropout).
+                if (count > 0)
                 {
-                    T* gt = g + t * gateStride, kt = k + t * keptStride, hOut = h + t * stateStride;
-                    T* hPrevious = t == 0 ? h0 : h + (t - 1) * stateStride;
-                    var (start, end) = mask?.Range(t, first, rows) ?? (0, rows);
-                    int count = end - start;
-                    if (options.ResetAfter)
-                    {
-                        // kept = b_rec + h_{t-1} U (per gate on the masked state with recurrent dropout).
-                        if (count > 0)
-                        {
-                            StepProducts.Forward(hPrevious + (long)start * units, memory.Recurrent, masks == null ? null : masks + (long)start * units, stateStride,
-                                scratch, kt + (long)start * width, width, count, units, 3, packs: packs);
-                        }
-                        for (int r = start; r < end; r++)
-                        {
-                            if (mask is not null && !mask.Keeps(t, first + r))
-                                continue;
-                            GruCellMath.ForwardResetAfter(options, units, new Span<T>(gt + (long)r * width, width), new ReadOnlySpan<T>(kt + (long)r * width, width),
-                                new ReadOnlySpan<T>(hPrevious + (long)r * units, units), new Span<T>(hOut + (long)r * units, units));
-                        }
-                    }
-                    else
-                    {
-                        // z and r blocks += h_{t-1} U_zr; kept = r ⊙ h_{t-1} (⊙ the candidate's dropout mask); candidate += kept U_h.
-                        if (count > 0)
-                        {
-                            StepProducts.Forward(hPrevious + (long)start * units, memory.Recurrent, masks == null ? null : masks + (long)start * units, stateStride,
-                                scratch, gt + (long)start * width, width, count, units, 2, ldr: width, packs: packs);
-                        }
-                        for (int r = start; r < end; r++)
-                        {
-                            if (mask is not null && !mask.Keeps(t, first + r))
-                                continue;
-                            T* hRow = hPrevious + (long)r * units;
-                            if (masks != null)
-                            {
-                                TensorPrimitives.Multiply(new ReadOnlySpan<T>(hRow, units), new ReadOnlySpan<T>(masks + 2 * stateStride + (long)r * units, units),
-                                    new Span<T>(masked, units));
-                                hRow = masked;
-                            }
-                            GruCellMath.ForwardGatesResetBefore(options, units, new Span<T>(gt + (long)r * width, width), new ReadOnlySpan<T>(hRow, units),
-                                new Span<T>(kt + (long)r * units, units));
-                        }
-                        if (count > 0)
-                        {
-                            StepProducts.Product(packs, false, count, units, units, kt + (long)start * units, units, memory.Recurrent + 2 * units, width, T.One,
-                                gt + (long)start * width + 2 * units, width);
-                        }
-                        for (int r = start; r < end; r++)
-                        {
-                            if (mask is not null && !mask.Keeps(t, first + r))
-                                continue;
-                            GruCellMath.ForwardOutputResetBefore(options, units, new Span<T>(gt + (long)r * width, width),
-                                new ReadOnlySpan<T>(hPrevious + (long)r * units, units), new Span<T>(hOut + (long)r * units, units));
-                        }
-                    }
-                    if (mask is null)
+                    StepProducts.Forward(hPrevious + (long)start * units, memory.Recurrent, masks == null ? null : masks + (long)start * units, stateStride,
+                        scratch, kt + (long)start * width, width, count, units, 3, packs: packs);
+                }
+                for (int r = start; r < end; r++)
+                {
+                    if (mask is not null && !mask.Keeps(t, first + r))
                         continue;
-                    for (int r = 0; r < rows; r++)
-                    {
-                        if (!mask.Keeps(t, first + r))
-                            StepProducts.Copy(hPrevious + (long)r * units, hOut + (long)r * units, units);
-                    }
+                    GruCellMath.ForwardResetAfter(options, units, new Span<T>(gt + (long)r * width, width), new ReadOnlySpan<T>(kt + (long)r * width, width),
+                        new ReadOnlySpan<T>(hPrevious + (long)r * units, units), new Span<T>(hOut + (long)r * units, units));
                 }
             }
-        }
-        finally
-        {
-            pool.Return(scratchBuffer);
-            pool.Return(maskedBuffer);
+            else
+            {
+                // z and r blocks += h_{t-1} U_zr; kept = r ⊙ h_{t-1} (⊙ the candidate's dropout mask); candidate += kept U_h.
+                if (count > 0)
+                {
+                    StepProducts.Forward(hPrevious + (long)start * units, memory.Recurrent, masks == null ? null : masks + (long)start * units, stateStride,
+                        scratch, gt + (long)start * width, width, count, units, 2, ldr: width, packs: packs);
+                }
+                for (int r = start; r < end; r++)
+                {
+                    if (mask is not null && !mask.Keeps(t, first + r))
+                        continue;
+                    T* hRow = hPrevious + (long)r * units;
+                    if (masks != null)
+                    {
+                        TensorPrimitives.Multiply(new ReadOnlySpan<T>(hRow, units), new ReadOnlySpan<T>(masks + 2 * stateStride + (long)r * units, units),
+                            new Span<T>(masked, units));
+                        hRow = masked;
+                    }
+                    GruCellMath.ForwardGatesResetBefore(options, units, new Span<T>(gt + (long)r * width, width), new ReadOnlySpan<T>(hRow, units),
+                        new Span<T>(kt + (long)r * units, units));
+                }
+                if (count > 0)
+                {
+                    StepProducts.Product(packs, false, count, units, units, kt + (long)start * units, units, memory.Recurrent + 2 * units, width, T.One,
+                        gt + (long)start * width + 2 * units, width);
+                }
+                for (int r = start; r < end; r++)
+                {
+                    if (mask is not null && !mask.Keeps(t, first + r))
+                        continue;
+                    GruCellMath.ForwardOutputResetBefore(options, units, new Span<T>(gt + (long)r * width, width),
+                        new ReadOnlySpan<T>(hPrevious + (long)r * units, units), new Span<T>(hOut + (long)r * units, units));
+                }
+            }
+            if (mask is null)
+                continue;
+            for (int r = 0; r < rows; r++)
+            {
+                if (!mask.Keeps(t, first + r))
+                    StepProducts.Copy(hPrevious + (long)r * units, hOut + (long)r * units, units);
+            }
         }
     }
 
@@ -334,92 +323,81 @@ internal sealed class GruFunction : autograd.MultiTensorFunction<GruFunction>
         T* masks = memory.Masks == null ? null : memory.Masks + stateOffset;
         T* dOut = gradOutput + stateOffset, dg = gradGates + gateOffset, dgRec = gradRecurrentGates == null ? null : gradRecurrentGates + gateOffset;
         T* dState = gradState + stateOffset;
-        var pool = System.Buffers.ArrayPool<T>.Shared;
-        var scratchBuffer = pool.Rent(rows * units);
-        var resetBuffer = pool.Rent(rows * units);
+        using var scratchBuffer = new AlignedScratch<T>(rows * units);
+        using var resetBuffer = new AlignedScratch<T>(rows * units);
         var rowBuffer = new T[units];
         using var packs = new PackCache<T>(rows);
-        try
+        T* scratch = scratchBuffer.Pointer, dResetHidden = resetBuffer.Pointer;
+        for (long t = steps - 1; t >= 0; t--)
         {
-            fixed (T* scratch = scratchBuffer, dResetHidden = resetBuffer)
+            T* gt = g + t * gateStride, kt = k + t * keptStride, dgt = dg + t * gateStride, dOutT = dOut + t * stateStride;
+            T* hPrevious = t == 0 ? h0 : h + (t - 1) * stateStride;
+            var (start, end) = mask?.Range(t, first, rows) ?? (0, rows);
+            int count = end - start;
+            if (options.ResetAfter)
             {
-                for (long t = steps - 1; t >= 0; t--)
+                T* dgRecT = dgRec + t * gateStride;
+                for (int r = start; r < end; r++)
                 {
-                    T* gt = g + t * gateStride, kt = k + t * keptStride, dgt = dg + t * gateStride, dOutT = dOut + t * stateStride;
-                    T* hPrevious = t == 0 ? h0 : h + (t - 1) * stateStride;
-                    var (start, end) = mask?.Range(t, first, rows) ?? (0, rows);
-                    int count = end - start;
-                    if (options.ResetAfter)
-                    {
-                        T* dgRecT = dgRec + t * gateStride;
-                        for (int r = start; r < end; r++)
-                        {
-                            if (mask is not null && !mask.Keeps(t, first + r))
-                                continue;
-                            GruCellMath.BackwardResetAfter(options, units,
-                                new ReadOnlySpan<T>(gt + (long)r * width, width),
-                                new ReadOnlySpan<T>(kt + (long)r * width + 2 * units, units),
-                                new ReadOnlySpan<T>(hPrevious + (long)r * units, units),
-                                new ReadOnlySpan<T>(dOutT + (long)r * units, units),
-                                new Span<T>(dState + (long)r * units, units),
-                                new Span<T>(dgt + (long)r * width, width),
-                                new Span<T>(dgRecT + (long)r * width, width),
-                                rowBuffer);
-                        }
-                        PassMaskedRows(mask, t, first, rows, dOutT, dState, units);
-                        // dL/dh_{t-1} += dL/d(h_{t-1} U) Uᵀ, per gate through the dropout masks.
-                        if (count > 0)
-                        {
-                            StepProducts.Backward(dgRecT + (long)start * width, width, memory.Recurrent, masks == null ? null : masks + (long)start * units,
-                                stateStride, scratch, dState + (long)start * units, count, units, 3, accumulate: true, packs: packs);
-                        }
+                    if (mask is not null && !mask.Keeps(t, first + r))
                         continue;
-                    }
-
-                    for (int r = start; r < end; r++)
-                    {
-                        if (mask is not null && !mask.Keeps(t, first + r))
-                            continue;
-                        GruCellMath.BackwardOutputResetBefore(options, units,
-                            new ReadOnlySpan<T>(gt + (long)r * width, width),
-                            new ReadOnlySpan<T>(hPrevious + (long)r * units, units),
-                            new ReadOnlySpan<T>(dOutT + (long)r * units, units),
-                            new Span<T>(dState + (long)r * units, units),
-                            new Span<T>(dgt + (long)r * width, width),
-                            rowBuffer);
-                    }
-                    PassMaskedRows(mask, t, first, rows, dOutT, dState, units);
-                    if (count == 0)
-                        continue;
-                    // d(r ⊙ h_{t-1} ⊙ m_h) = dn U_hᵀ; through the candidate's dropout mask to r and h_{t-1}.
-                    StepProducts.Product(packs, true, count, units, units, dgt + (long)start * width + 2 * units, width, memory.Recurrent + 2 * units, width,
-                        T.Zero, dResetHidden + (long)start * units, units);
-                    if (masks != null)
-                    {
-                        int n = count * units;
-                        var part = new Span<T>(dResetHidden + (long)start * units, n);
-                        TensorPrimitives.Multiply(part, new ReadOnlySpan<T>(masks + 2 * stateStride + (long)start * units, n), part);
-                    }
-                    for (int r = start; r < end; r++)
-                    {
-                        if (mask is not null && !mask.Keeps(t, first + r))
-                            continue;
-                        GruCellMath.BackwardGatesResetBefore(options, units,
-                            new ReadOnlySpan<T>(gt + (long)r * width, width),
-                            new ReadOnlySpan<T>(hPrevious + (long)r * units, units),
-                            new ReadOnlySpan<T>(dResetHidden + (long)r * units, units),
-                            new Span<T>(dState + (long)r * units, units),
-                            new Span<T>(dgt + (long)r * width, width));
-                    }
-                    StepProducts.Backward(dgt + (long)start * width, width, memory.Recurrent, masks == null ? null : masks + (long)start * units,
-                        stateStride, scratch, dState + (long)start * units, count, units, 2, accumulate: true, ldr: width, packs: packs);
+                    GruCellMath.BackwardResetAfter(options, units,
+                        new ReadOnlySpan<T>(gt + (long)r * width, width),
+                        new ReadOnlySpan<T>(kt + (long)r * width + 2 * units, units),
+                        new ReadOnlySpan<T>(hPrevious + (long)r * units, units),
+                        new ReadOnlySpan<T>(dOutT + (long)r * units, units),
+                        new Span<T>(dState + (long)r * units, units),
+                        new Span<T>(dgt + (long)r * width, width),
+                        new Span<T>(dgRecT + (long)r * width, width),
+                        rowBuffer);
                 }
+                PassMaskedRows(mask, t, first, rows, dOutT, dState, units);
+                // dL/dh_{t-1} += dL/d(h_{t-1} U) Uᵀ, per gate through the dropout masks.
+                if (count > 0)
+                {
+                    StepProducts.Backward(dgRecT + (long)start * width, width, memory.Recurrent, masks == null ? null : masks + (long)start * units,
+                        stateStride, scratch, dState + (long)start * units, count, units, 3, accumulate: true, packs: packs);
+                }
+                continue;
             }
-        }
-        finally
-        {
-            pool.Return(scratchBuffer);
-            pool.Return(resetBuffer);
+
+            for (int r = start; r < end; r++)
+            {
+                if (mask is not null && !mask.Keeps(t, first + r))
+                    continue;
+                GruCellMath.BackwardOutputResetBefore(options, units,
+                    new ReadOnlySpan<T>(gt + (long)r * width, width),
+                    new ReadOnlySpan<T>(hPrevious + (long)r * units, units),
+                    new ReadOnlySpan<T>(dOutT + (long)r * units, units),
+                    new Span<T>(dState + (long)r * units, units),
+                    new Span<T>(dgt + (long)r * width, width),
+                    rowBuffer);
+            }
+            PassMaskedRows(mask, t, first, rows, dOutT, dState, units);
+            if (count == 0)
+                continue;
+            // d(r ⊙ h_{t-1} ⊙ m_h) = dn U_hᵀ; through the candidate's dropout mask to r and h_{t-1}.
+            StepProducts.Product(packs, true, count, units, units, dgt + (long)start * width + 2 * units, width, memory.Recurrent + 2 * units, width,
+                T.Zero, dResetHidden + (long)start * units, units);
+            if (masks != null)
+            {
+                int n = count * units;
+                var part = new Span<T>(dResetHidden + (long)start * units, n);
+                TensorPrimitives.Multiply(part, new ReadOnlySpan<T>(masks + 2 * stateStride + (long)start * units, n), part);
+            }
+            for (int r = start; r < end; r++)
+            {
+                if (mask is not null && !mask.Keeps(t, first + r))
+                    continue;
+                GruCellMath.BackwardGatesResetBefore(options, units,
+                    new ReadOnlySpan<T>(gt + (long)r * width, width),
+                    new ReadOnlySpan<T>(hPrevious + (long)r * units, units),
+                    new ReadOnlySpan<T>(dResetHidden + (long)r * units, units),
+                    new Span<T>(dState + (long)r * units, units),
+                    new Span<T>(dgt + (long)r * width, width));
+            }
+            StepProducts.Backward(dgt + (long)start * width, width, memory.Recurrent, masks == null ? null : masks + (long)start * units,
+                stateStride, scratch, dState + (long)start * units, count, units, 2, accumulate: true, ldr: width, packs: packs);
         }
     }
 

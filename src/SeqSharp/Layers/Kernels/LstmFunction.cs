@@ -119,78 +119,67 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
     {
         int gateWidth = 4 * units;
         int chunk = (int)Math.Clamp(InferenceChunkElements / ((long)rows * gateWidth), 1, steps);
-        // Scratch from the shared pool: a chunk can be up to 1 MiB, which as a new array every call
-        // would be a zeroed large-object allocation. Every element used is written before it is read.
-        var pool = System.Buffers.ArrayPool<T>.Shared;
-        var gateBuffer = pool.Rent(chunk * rows * gateWidth);
-        var inputBuffer = pool.Rent(chunk * rows * features);
-        var cellBuffer = pool.Rent(rows * units);
+        // Native scratch, aligned as tensors are (see AlignedScratch): a chunk can be up to 1 MiB,
+        // which as a new array every call would be a zeroed large-object allocation. Every element
+        // used is written before it is read.
+        using var gateBuffer = new AlignedScratch<T>(chunk * rows * gateWidth);
+        using var inputBuffer = new AlignedScratch<T>(chunk * rows * features);
+        using var cellBuffer = new AlignedScratch<T>(rows * units);
         using var recurrent = new PackedRight<T>(rows, gateWidth, units, u, gateWidth, transpose: false);
         using var input = new PackedRight<T>(chunk * rows, gateWidth, features, w, gateWidth, transpose: false);
-        try
+        T* zChunk = gateBuffer.Pointer, xChunk = inputBuffer.Pointer, cNext = cellBuffer.Pointer;
+        T* cCurrent = c + (long)first * units;
+        long stateStride = (long)batch * units;
+        for (int t0 = 0; t0 < steps; t0 += chunk)
         {
-            fixed (T* zChunk = gateBuffer, xChunk = inputBuffer, cNext = cellBuffer)
+            int count = Math.Min(chunk, steps - t0);
+            // Gather x[first + r, t0 + k, :] into row k·rows + r, and start every gate row from the bias.
+            for (int k = 0; k < count; k++)
             {
-                T* cCurrent = c + (long)first * units;
-                long stateStride = (long)batch * units;
-                for (int t0 = 0; t0 < steps; t0 += chunk)
+                for (int r = 0; r < rows; r++)
                 {
-                    int count = Math.Min(chunk, steps - t0);
-                    // Gather x[first + r, t0 + k, :] into row k·rows + r, and start every gate row from the bias.
-                    for (int k = 0; k < count; k++)
-                    {
-                        for (int r = 0; r < rows; r++)
-                        {
-                            long target = (long)k * rows + r;
-                            new ReadOnlySpan<T>(x + (((long)(first + r) * steps) + t0 + k) * features, features)
-                                .CopyTo(new Span<T>(xChunk + target * features, features));
-                            var gateRow = new Span<T>(zChunk + target * gateWidth, gateWidth);
-                            if (bias != null)
-                                new ReadOnlySpan<T>(bias, gateWidth).CopyTo(gateRow);
-                            else
-                                gateRow.Clear();
-                        }
-                    }
-                    input.Multiply(count * rows, xChunk, features, T.One, zChunk, gateWidth);
-                    for (int k = 0; k < count; k++)
-                    {
-                        int t = t0 + k;
-                        T* z = zChunk + (long)k * rows * gateWidth;
-                        T* hPrevious = t == 0 ? h0 + (long)first * units : h + (t - 1) * stateStride + (long)first * units;
-                        T* hOut = h + t * stateStride + (long)first * units;
-                        if (mask is null)
-                        {
-                            recurrent.Multiply(rows, hPrevious, units, T.One, z, gateWidth);
-                            step(z, cCurrent, cNext, hOut, peephole, rows, units);
-                            StepProducts.Copy(cNext, cCurrent, rows * units);
-                            continue;
-                        }
-                        // Masked rows keep h and c; the product and the cell run on the range of updated rows.
-                        var (start, end) = mask.Range(t, first, rows);
-                        if (end > start)
-                        {
-                            recurrent.Multiply(end - start, hPrevious + (long)start * units, units, T.One, z + (long)start * gateWidth, gateWidth);
-                        }
-                        for (int r = start; mask.NextRun(t, first, ref r, end, out int run); r += run)
-                        {
-                            long at = (long)r * units;
-                            step(z + (long)r * gateWidth, cCurrent + at, cNext + at, hOut + at, peephole, run, units);
-                            StepProducts.Copy(cNext + at, cCurrent + at, run * units);
-                        }
-                        for (int r = 0; r < rows; r++)
-                        {
-                            if (!mask.Keeps(t, first + r))
-                                StepProducts.Copy(hPrevious + (long)r * units, hOut + (long)r * units, units);
-                        }
-                    }
+                    long target = (long)k * rows + r;
+                    new ReadOnlySpan<T>(x + (((long)(first + r) * steps) + t0 + k) * features, features)
+                        .CopyTo(new Span<T>(xChunk + target * features, features));
+                    var gateRow = new Span<T>(zChunk + target * gateWidth, gateWidth);
+                    if (bias != null)
+                        new ReadOnlySpan<T>(bias, gateWidth).CopyTo(gateRow);
+                    else
+                        gateRow.Clear();
                 }
             }
-        }
-        finally
-        {
-            pool.Return(gateBuffer);
-            pool.Return(inputBuffer);
-            pool.Return(cellBuffer);
+            input.Multiply(count * rows, xChunk, features, T.One, zChunk, gateWidth);
+            for (int k = 0; k < count; k++)
+            {
+                int t = t0 + k;
+                T* z = zChunk + (long)k * rows * gateWidth;
+                T* hPrevious = t == 0 ? h0 + (long)first * units : h + (t - 1) * stateStride + (long)first * units;
+                T* hOut = h + t * stateStride + (long)first * units;
+                if (mask is null)
+                {
+                    recurrent.Multiply(rows, hPrevious, units, T.One, z, gateWidth);
+                    step(z, cCurrent, cNext, hOut, peephole, rows, units);
+                    StepProducts.Copy(cNext, cCurrent, rows * units);
+                    continue;
+                }
+                // Masked rows keep h and c; the product and the cell run on the range of updated rows.
+                var (start, end) = mask.Range(t, first, rows);
+                if (end > start)
+                {
+                    recurrent.Multiply(end - start, hPrevious + (long)start * units, units, T.One, z + (long)start * gateWidth, gateWidth);
+                }
+                for (int r = start; mask.NextRun(t, first, ref r, end, out int run); r += run)
+                {
+                    long at = (long)r * units;
+                    step(z + (long)r * gateWidth, cCurrent + at, cNext + at, hOut + at, peephole, run, units);
+                    StepProducts.Copy(cNext + at, cCurrent + at, run * units);
+                }
+                for (int r = 0; r < rows; r++)
+                {
+                    if (!mask.Keeps(t, first + r))
+                        StepProducts.Copy(hPrevious + (long)r * units, hOut + (long)r * units, units);
+                }
+            }
         }
     }
 
@@ -343,48 +332,38 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         T* g = memory.Gates + 4L * units * first, h = memory.Hidden + (long)units * first, c = memory.Cells + (long)units * first;
         T* h0 = memory.H0 + (long)units * first, c0 = memory.C0 + (long)units * first;
         T* masks = dropout == null ? null : dropout + (long)units * first;
-        var pool = System.Buffers.ArrayPool<T>.Shared;
-        var scratchBuffer = pool.Rent(rows * units);
+        using var scratchBuffer = new AlignedScratch<T>(rows * units);
         using var packs = new PackCache<T>(rows);
-        try
+        T* scratch = scratchBuffer.Pointer;
+        for (long t = 0; t < steps; t++)
         {
-            fixed (T* scratch = scratchBuffer)
+            T* z = g + t * gateStride, hOut = h + t * stateStride, cOut = c + t * stateStride;
+            T* hPrevious = t == 0 ? h0 : h + (t - 1) * stateStride, cPrevious = t == 0 ? c0 : c + (t - 1) * stateStride;
+            var (start, end) = mask?.Range(t, first, rows) ?? (0, rows);
+            if (end > start)
             {
-                for (long t = 0; t < steps; t++)
-                {
-                    T* z = g + t * gateStride, hOut = h + t * stateStride, cOut = c + t * stateStride;
-                    T* hPrevious = t == 0 ? h0 : h + (t - 1) * stateStride, cPrevious = t == 0 ? c0 : c + (t - 1) * stateStride;
-                    var (start, end) = mask?.Range(t, first, rows) ?? (0, rows);
-                    if (end > start)
-                    {
-                        long at = (long)start * units;
-                        StepProducts.Forward(hPrevious + at, memory.Recurrent, masks == null ? null : masks + at, maskStride, scratch,
-                            z + 4 * at, 4 * units, end - start, units, 4, packs: packs);
-                    }
-                    if (mask is null)
-                    {
-                        step(z, cPrevious, cOut, hOut, memory.Peephole, rows, units);
-                        continue;
-                    }
-                    for (int r = start; mask.NextRun(t, first, ref r, end, out int count); r += count)
-                    {
-                        long at = (long)r * units;
-                        step(z + 4 * at, cPrevious + at, cOut + at, hOut + at, memory.Peephole, count, units);
-                    }
-                    for (int r = 0; r < rows; r++)
-                    {
-                        if (mask.Keeps(t, first + r))
-                            continue;
-                        long at = (long)r * units;
-                        StepProducts.Copy(hPrevious + at, hOut + at, units);
-                        StepProducts.Copy(cPrevious + at, cOut + at, units);
-                    }
-                }
+                long at = (long)start * units;
+                StepProducts.Forward(hPrevious + at, memory.Recurrent, masks == null ? null : masks + at, maskStride, scratch,
+                    z + 4 * at, 4 * units, end - start, units, 4, packs: packs);
             }
-        }
-        finally
-        {
-            pool.Return(scratchBuffer);
+            if (mask is null)
+            {
+                step(z, cPrevious, cOut, hOut, memory.Peephole, rows, units);
+                continue;
+            }
+            for (int r = start; mask.NextRun(t, first, ref r, end, out int count); r += count)
+            {
+                long at = (long)r * units;
+                step(z + 4 * at, cPrevious + at, cOut + at, hOut + at, memory.Peephole, count, units);
+            }
+            for (int r = 0; r < rows; r++)
+            {
+                if (mask.Keeps(t, first + r))
+                    continue;
+                long at = (long)r * units;
+                StepProducts.Copy(hPrevious + at, hOut + at, units);
+                StepProducts.Copy(cPrevious + at, cOut + at, units);
+            }
         }
     }
 
@@ -479,50 +458,40 @@ internal sealed class LstmFunction : autograd.MultiTensorFunction<LstmFunction>
         T* g = memory.Gates + gateOffset, c = memory.Cells + stateOffset, c0 = memory.C0 + stateOffset;
         T* dg = grads.Gates + gateOffset, dh = grads.Output + stateOffset, dc = grads.Cell + stateOffset, dhRec = grads.Recurrent + stateOffset;
         T* masks = dropout == null ? null : dropout + stateOffset;
-        var pool = System.Buffers.ArrayPool<T>.Shared;
-        var scratchBuffer = pool.Rent(rows * units);
+        using var scratchBuffer = new AlignedScratch<T>(rows * units);
         using var packs = new PackCache<T>(rows);
-        try
+        T* scratch = scratchBuffer.Pointer;
+        for (long t = steps - 1; t >= 0; t--)
         {
-            fixed (T* scratch = scratchBuffer)
+            T* gt = g + t * gateStride, ct = c + t * stateStride, cPrevious = t == 0 ? c0 : c + (t - 1) * stateStride;
+            T* dgt = dg + t * gateStride, dht = dh + t * stateStride;
+            var (start, end) = mask?.Range(t, first, rows) ?? (0, rows);
+            if (mask is null)
             {
-                for (long t = steps - 1; t >= 0; t--)
+                step(gt, ct, cPrevious, dht, dhRec, dc, dgt, memory.Peephole, gradPeephole, rows, units);
+            }
+            else
+            {
+                for (int r = start; mask.NextRun(t, first, ref r, end, out int count); r += count)
                 {
-                    T* gt = g + t * gateStride, ct = c + t * stateStride, cPrevious = t == 0 ? c0 : c + (t - 1) * stateStride;
-                    T* dgt = dg + t * gateStride, dht = dh + t * stateStride;
-                    var (start, end) = mask?.Range(t, first, rows) ?? (0, rows);
-                    if (mask is null)
-                    {
-                        step(gt, ct, cPrevious, dht, dhRec, dc, dgt, memory.Peephole, gradPeephole, rows, units);
-                    }
-                    else
-                    {
-                        for (int r = start; mask.NextRun(t, first, ref r, end, out int count); r += count)
-                        {
-                            long at = (long)r * units;
-                            step(gt + 4 * at, ct + at, cPrevious + at, dht + at, dhRec + at, dc + at, dgt + 4 * at, memory.Peephole, gradPeephole, count, units);
-                            // Consumed: the rows' dL/dh_{t-1} is the product below.
-                            new Span<T>(dhRec + at, count * units).Clear();
-                        }
-                        for (int r = 0; r < rows; r++)
-                        {
-                            // h_t = h_{t-1} and c_t = c_{t-1}: dL/dc passes as it is; dL/dh gains the output's gradient.
-                            if (!mask.Keeps(t, first + r))
-                                StepProducts.Add(dht + (long)r * units, dhRec + (long)r * units, units);
-                        }
-                    }
-                    if (end > start)
-                    {
-                        long at = (long)start * units;
-                        StepProducts.Backward(dgt + 4 * at, 4 * units, memory.Recurrent, masks == null ? null : masks + at, maskStride, scratch,
-                            dhRec + at, end - start, units, 4, accumulate: mask is not null, packs: packs);
-                    }
+                    long at = (long)r * units;
+                    step(gt + 4 * at, ct + at, cPrevious + at, dht + at, dhRec + at, dc + at, dgt + 4 * at, memory.Peephole, gradPeephole, count, units);
+                    // Consumed: the rows' dL/dh_{t-1} is the product below.
+                    new Span<T>(dhRec + at, count * units).Clear();
+                }
+                for (int r = 0; r < rows; r++)
+                {
+                    // h_t = h_{t-1} and c_t = c_{t-1}: dL/dc passes as it is; dL/dh gains the output's gradient.
+                    if (!mask.Keeps(t, first + r))
+                        StepProducts.Add(dht + (long)r * units, dhRec + (long)r * units, units);
                 }
             }
-        }
-        finally
-        {
-            pool.Return(scratchBuffer);
+            if (end > start)
+            {
+                long at = (long)start * units;
+                StepProducts.Backward(dgt + 4 * at, 4 * units, memory.Recurrent, masks == null ? null : masks + at, maskStride, scratch,
+                    dhRec + at, end - start, units, 4, accumulate: mask is not null, packs: packs);
+            }
         }
     }
 

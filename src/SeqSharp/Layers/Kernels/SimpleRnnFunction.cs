@@ -152,40 +152,31 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
                 }
                 return;
             }
-            var scratchBuffer = System.Buffers.ArrayPool<T>.Shared.Rent(rows * units);
-            try
+            using var scratchBuffer = new AlignedScratch<T>(rows * units);
+            T* scratch = scratchBuffer.Pointer;
+            for (long t = 0; t < steps; t++)
             {
-                fixed (T* scratch = scratchBuffer)
+                T* z = h + t * stride, hPrevious = t == 0 ? hStart : z - stride;
+                var (start, end) = mask?.Range(t, first, rows) ?? (0, rows);
+                if (end > start)
                 {
-                    for (long t = 0; t < steps; t++)
-                    {
-                        T* z = h + t * stride, hPrevious = t == 0 ? hStart : z - stride;
-                        var (start, end) = mask?.Range(t, first, rows) ?? (0, rows);
-                        if (end > start)
-                        {
-                            long at = (long)start * units;
-                            StepProducts.Forward(hPrevious + at, u, masks == null ? null : masks + at, stride, scratch, z + at, units, end - start, units, 1,
-                                packs: packs);
-                        }
-                        if (mask is null)
-                        {
-                            ActivationMath.Apply(activation, new Span<T>(z, rows * units));
-                            continue;
-                        }
-                        for (int r = start; mask.NextRun(t, first, ref r, end, out int count); r += count)
-                            ActivationMath.Apply(activation, new Span<T>(z + (long)r * units, count * units));
-                        // A masked row keeps its state.
-                        for (int r = 0; r < rows; r++)
-                        {
-                            if (!mask.Keeps(t, first + r))
-                                StepProducts.Copy(hPrevious + (long)r * units, z + (long)r * units, units);
-                        }
-                    }
+                    long at = (long)start * units;
+                    StepProducts.Forward(hPrevious + at, u, masks == null ? null : masks + at, stride, scratch, z + at, units, end - start, units, 1,
+                        packs: packs);
                 }
-            }
-            finally
-            {
-                System.Buffers.ArrayPool<T>.Shared.Return(scratchBuffer);
+                if (mask is null)
+                {
+                    ActivationMath.Apply(activation, new Span<T>(z, rows * units));
+                    continue;
+                }
+                for (int r = start; mask.NextRun(t, first, ref r, end, out int count); r += count)
+                    ActivationMath.Apply(activation, new Span<T>(z + (long)r * units, count * units));
+                // A masked row keeps its state.
+                for (int r = 0; r < rows; r++)
+                {
+                    if (!mask.Keeps(t, first + r))
+                        StepProducts.Copy(hPrevious + (long)r * units, z + (long)r * units, units);
+                }
             }
         });
         // The loops used raw addresses; keep the tensors alive until they have finished.
@@ -230,51 +221,42 @@ internal sealed class SimpleRnnFunction : autograd.MultiTensorFunction<SimpleRnn
                 }
                 return;
             }
-            var scratchBuffer = System.Buffers.ArrayPool<T>.Shared.Rent(count);
-            try
+            using var scratchBuffer = new AlignedScratch<T>(count);
+            T* scratch = scratchBuffer.Pointer;
+            for (long t = steps - 1; t >= 0; t--)
             {
-                fixed (T* scratch = scratchBuffer)
+                T* dt = d + t * stride, ht = h + t * stride;
+                var (start, end) = mask?.Range(t, first, rows) ?? (0, rows);
+                if (mask is null)
                 {
-                    for (long t = steps - 1; t >= 0; t--)
+                    StepProducts.Add(dRec, dt, count);
+                    ActivationMath.MultiplyByDerivative(activation, new ReadOnlySpan<T>(ht, count), new Span<T>(dt, count));
+                }
+                else
+                {
+                    for (int r = start; mask.NextRun(t, first, ref r, end, out int run); r += run)
                     {
-                        T* dt = d + t * stride, ht = h + t * stride;
-                        var (start, end) = mask?.Range(t, first, rows) ?? (0, rows);
-                        if (mask is null)
-                        {
-                            StepProducts.Add(dRec, dt, count);
-                            ActivationMath.MultiplyByDerivative(activation, new ReadOnlySpan<T>(ht, count), new Span<T>(dt, count));
-                        }
-                        else
-                        {
-                            for (int r = start; mask.NextRun(t, first, ref r, end, out int run); r += run)
-                            {
-                                long at = (long)r * units;
-                                StepProducts.Add(dRec + at, dt + at, run * units);
-                                ActivationMath.MultiplyByDerivative(activation, new ReadOnlySpan<T>(ht + at, run * units), new Span<T>(dt + at, run * units));
-                                new Span<T>(dRec + at, run * units).Clear();
-                            }
-                            for (int r = 0; r < rows; r++)
-                            {
-                                if (mask.Keeps(t, first + r))
-                                    continue;
-                                // h_t = h_{t-1}: the gradient passes on; this step's pre-activation gets none.
-                                long at = (long)r * units;
-                                StepProducts.Add(dt + at, dRec + at, units);
-                                new Span<T>(dt + at, units).Clear();
-                            }
-                        }
-                        if (end > start)
-                        {
-                            long at = (long)start * units;
-                            StepProducts.Backward(dt + at, units, u, masks == null ? null : masks + at, stride, scratch, dRec + at, end - start, units, 1,
-                                accumulate: mask is not null, packs: packs);
-                        }
+                        long at = (long)r * units;
+                        StepProducts.Add(dRec + at, dt + at, run * units);
+                        ActivationMath.MultiplyByDerivative(activation, new ReadOnlySpan<T>(ht + at, run * units), new Span<T>(dt + at, run * units));
+                        new Span<T>(dRec + at, run * units).Clear();
+                    }
+                    for (int r = 0; r < rows; r++)
+                    {
+                        if (mask.Keeps(t, first + r))
+                            continue;
+                        // h_t = h_{t-1}: the gradient passes on; this step's pre-activation gets none.
+                        long at = (long)r * units;
+                        StepProducts.Add(dt + at, dRec + at, units);
+                        new Span<T>(dt + at, units).Clear();
                     }
                 }
-            }
-            finally
-            {
-                System.Buffers.ArrayPool<T>.Shared.Return(scratchBuffer);
+                if (end > start)
+                {
+                    long at = (long)start * units;
+                    StepProducts.Backward(dt + at, units, u, masks == null ? null : masks + at, stride, scratch, dRec + at, end - start, units, 1,
+                        accumulate: mask is not null, packs: packs);
+                }
             }
         });
         // The loops used raw addresses; keep the tensors alive until they have finished.
