@@ -63,8 +63,10 @@ internal static unsafe class LargeProducts
         var (_, aT) = Layout(a);
         var (_, bT) = Layout(b);
         // A transposed view's storage is its transpose, contiguous: read it through that.
-        var aBase = aT ? a.t() : a;
-        var bBase = bT ? b.t() : b;
+        using var aView = aT ? a.t() : null;
+        using var bView = bT ? b.t() : null;
+        var aBase = aView ?? a;
+        var bBase = bView ?? b;
         float* pa = TensorMemory.Pointer<float>(aBase), pb = TensorMemory.Pointer<float>(bBase), pc = TensorMemory.Pointer<float>(c);
         int lda = (int)aBase.shape[1], ldb = (int)bBase.shape[1];
         // Inside Bidirectional's directions at once, the other direction has the other core.

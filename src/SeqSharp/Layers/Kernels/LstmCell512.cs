@@ -58,21 +58,7 @@ internal static unsafe class LstmCell512
                 cell.Store(cn + k);
                 (o * Tanh(cell)).Store(hn + k);
             }
-            for (; k < units; k++)
-            {
-                float cPrev = cp[k];
-                float i = SigmoidOp.Apply(peephole != null ? zi[k] + pi[k] * cPrev : zi[k]);
-                float f = SigmoidOp.Apply(peephole != null ? zf[k] + pf[k] * cPrev : zf[k]);
-                float g = TanhOp.Apply(zg[k]);
-                float cell = f * cPrev + i * g;
-                float o = SigmoidOp.Apply(peephole != null ? zo[k] + po[k] * cell : zo[k]);
-                zi[k] = i;
-                zf[k] = f;
-                zg[k] = g;
-                zo[k] = o;
-                cn[k] = cell;
-                hn[k] = o * TanhOp.Apply(cell);
-            }
+            LstmCellMath.ForwardTail<float, TanhOp, SigmoidOp>(k, units, zi, cp, cn, hn, peephole);
         }
     }
 

@@ -97,21 +97,35 @@ internal static unsafe class LstmCellMath
                 Store(cn + k, cell);
                 Store(hn + k, o * TAct.Apply(cell));
             }
-            for (; k < units; k++)
-            {
-                T cPrev = cp[k];
-                T i = TRec.Apply(peephole != null ? zi[k] + pi[k] * cPrev : zi[k]);
-                T f = TRec.Apply(peephole != null ? zf[k] + pf[k] * cPrev : zf[k]);
-                T g = TAct.Apply(zg[k]);
-                T cell = f * cPrev + i * g;
-                T o = TRec.Apply(peephole != null ? zo[k] + po[k] * cell : zo[k]);
-                zi[k] = i;
-                zf[k] = f;
-                zg[k] = g;
-                zo[k] = o;
-                cn[k] = cell;
-                hn[k] = o * TAct.Apply(cell);
-            }
+            ForwardTail<T, TAct, TRec>(k, units, zi, cp, cn, hn, peephole);
+        }
+    }
+
+    /// <summary>
+    /// The forward step of one row for units [<paramref name="k"/>, <paramref name="units"/>), one
+    /// element at a time: the tail that the vector loops leave (<paramref name="zi"/> is the row's
+    /// first gate block; the others follow it).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void ForwardTail<T, TAct, TRec>(int k, int units, T* zi, T* cp, T* cn, T* hn, T* peephole)
+        where T : unmanaged, IFloatingPointIeee754<T> where TAct : struct, IActivationOp where TRec : struct, IActivationOp
+    {
+        T* zf = zi + units, zg = zf + units, zo = zg + units;
+        T* pi = peephole, pf = peephole + units, po = peephole + 2 * units;
+        for (; k < units; k++)
+        {
+            T cPrev = cp[k];
+            T i = TRec.Apply(peephole != null ? zi[k] + pi[k] * cPrev : zi[k]);
+            T f = TRec.Apply(peephole != null ? zf[k] + pf[k] * cPrev : zf[k]);
+            T g = TAct.Apply(zg[k]);
+            T cell = f * cPrev + i * g;
+            T o = TRec.Apply(peephole != null ? zo[k] + po[k] * cell : zo[k]);
+            zi[k] = i;
+            zf[k] = f;
+            zg[k] = g;
+            zo[k] = o;
+            cn[k] = cell;
+            hn[k] = o * TAct.Apply(cell);
         }
     }
 
