@@ -7,7 +7,7 @@ namespace SeqSharp.Benchmarks;
 /// <summary>Inference and training of one shape under different kernel settings, interleaved round by round (diagnostics).</summary>
 internal static class Profile
 {
-    private sealed record Variant(string Name, int Slices, bool Blas, bool SingleThreaded, bool Packed = true, bool Avx512 = true);
+    private sealed record Variant(string Name, int Slices, bool Blas, bool SingleThreaded, bool Packed = true, bool Avx512 = true, bool LargeAvx512 = true);
 
     public static void Run(Shape shape, string cell)
     {
@@ -23,6 +23,7 @@ internal static class Profile
             new Variant("2 slices, mkl unpacked", int.MaxValue, true, true, Packed: false, Avx512: false),
             new Variant("2 slices, avx512 products", int.MaxValue, true, true),
             new Variant("2 slices, mkl packed", int.MaxValue, true, true, Avx512: false),
+            new Variant("avx512 steps, mkl large", int.MaxValue, true, true, LargeAvx512: false),
             new Variant("2 slices, avx512 again", int.MaxValue, true, true),
             new Variant("2 slices, blas threads", int.MaxValue, true, false),
             new Variant("torch views", 1, false, false),
@@ -65,5 +66,6 @@ internal static class Profile
         Blas.Disabled = !v.Blas;
         Blas.PackingDisabled = !v.Packed;
         Avx512Gemm.Disabled = !v.Avx512;
+        LargeProducts.MinimumWork = v.LargeAvx512 ? 1L << 21 : long.MaxValue;
     }
 }
