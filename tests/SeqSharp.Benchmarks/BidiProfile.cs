@@ -53,6 +53,21 @@ internal static class BidiProfile
             using var _ = no_grad();
             call();
         };
+        var protoOptimizer = optim.Adam(wrapper.Weights, 1e-3);
+        void BackwardsAtOnce()
+        {
+            // Prototype: each direction's graph ends at its own output; the merge's gradient is taken
+            // first, then both directions' backward passes run at the same time.
+            using var scope = NewDisposeScope();
+            protoOptimizer.zero_grad();
+            var (yF, yB) = ConcurrentDirections.Run(() => wrapper.ForwardLayer.Call(x), () => wrapper.BackwardLayer.Call(x));
+            var yFd = yF.detach().requires_grad_(true);
+            var yBd = yB.detach().requires_grad_(true);
+            var loss = (cat([yFd, yBd.flip(1)], -1) - target2).pow(2).mean();
+            var g = autograd.grad([loss], [yFd, yBd]);
+            ConcurrentDirections.Run(() => { yF.backward([g[0]]); return 0; }, () => { yB.backward([g[1]]); return 0; });
+            protoOptimizer.step();
+        }
         var oneTrain = Train(forward.Weights, () => forward.Call(x), target);
         var actions = new (string Name, Action Act)[]
         {
@@ -60,6 +75,7 @@ internal static class BidiProfile
             ("train: goBackwards direction", Train(backward.Weights, () => backward.Call(x), target)),
             ("train: both layers, no wrapper", Train(wrapper.Weights, () => cat([wrapper.ForwardLayer.Call(x), wrapper.BackwardLayer.Call(x).flip(1)], -1), target2)),
             ("train: Bidirectional", Train(wrapper.Weights, () => wrapper.Call(x), target2)),
+            ("train: backward passes at once (prototype)", BackwardsAtOnce),
             ("train: Bidirectional, serial", Serial(Train(wrapper.Weights, () => wrapper.Call(x), target2))),
             ("train: one direction twice", Train(forward.Weights, () => cat([forward.Call(x), forward.Call(x)], -1), target2)),
             ("train: one direction, 1 slice", () => { BatchParallel.MaxSlices = 1; oneTrain(); BatchParallel.MaxSlices = int.MaxValue; }),
