@@ -268,12 +268,12 @@ public partial class Model
                 $"Model '{Name}' is not built, so it has no weights for {method}(): give its first layer an inputShape, call Build(), or run it on data first.");
     }
 
-    /// <summary>Keras 3's warning for <c>model.save("x.h5")</c>.</summary>
+    /// <summary>Keras 3's warning for <c>model.save("x.h5")</c>, in this library's terms.</summary>
     private protected void WarnLegacyH5()
     {
-        const string message = "You are saving your model as an HDF5 file via `model.save()` or `keras.saving.save_model(model)`. " +
-            "This file format is considered legacy. We recommend using instead the native Keras format, " +
-            "e.g. `model.save('my_model.keras')` or `keras.saving.save_model(model, 'my_model.keras')`.";
+        const string message = "You are saving your model as an HDF5 file (a path ending in .h5 or .hdf5). " +
+            "This file format is considered legacy, as in Keras 3. We recommend the native Keras format instead, " +
+            "e.g. `model.Save(\"my_model.keras\")`; Keras reads both.";
         if (LoggerFactory is not null)
             Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(LoggerFactory.CreateLogger("SeqSharp.Saving"), message);
         else

@@ -68,7 +68,7 @@ public class LegacyH5SaveTests
 
         var warning = Assert.Single(logged, l => l.Level == LogLevel.Warning);
         Assert.Contains("This file format is considered legacy", warning.Message);
-        Assert.Contains("model.save('my_model.keras')", warning.Message);
+        Assert.Contains("model.Save(\"my_model.keras\")", warning.Message);
         logged.Clear();
         model.Save(folder.File("m.keras"));
         Assert.DoesNotContain(logged, l => l.Level >= LogLevel.Warning);
