@@ -14,6 +14,32 @@ namespace SeqSharp.Tests.Functional;
 public sealed class FunctionalModelTests
 {
     [Fact]
+    public void PredictAndFit_TimeAxisOtherThanTheInputsFixedSize_RefusedNamingBothShapes()
+    {
+        torch.manual_seed(12);
+        var inputs = new Input(shape: [5, 3], name: "in");
+        var outputs = new Dense(1).Apply(new LSTM(4).Apply(inputs));
+        var model = new Model(inputs, outputs, name: "fixed");
+        model.Compile(optimizer: new SGD(learningRate: 0.1), loss: "mse");
+        var before = model.GetWeights().Select(w => w.clone()).ToArray();
+
+        var predict = Assert.Throws<ArgumentException>(() => model.Predict(randn(2, 7, 3), verbose: 0));
+        Assert.Contains("model 'fixed'", predict.Message);
+        Assert.Contains("(None, 5, 3)", predict.Message);
+        Assert.Contains("[2, 7, 3]", predict.Message);
+        Assert.Throws<ArgumentException>(() => model.Fit(randn(4, 7, 3), randn(4, 1), epochs: 1, verbose: 0));
+        var after = model.GetWeights();
+        for (int k = 0; k < before.Length; k++)
+            Assert.True(before[k].equal(after[k]).all().item<bool>(), $"weight {k} changed by a refused call");
+
+        // The declared length, and any length where the Input says null, run.
+        Assert.Equal(new long[] { 2, 1 }, model.Predict(randn(2, 5, 3), verbose: 0).shape);
+        var open = new Input(shape: [null, 3]);
+        var free = new Model(open, new Dense(1).Apply(new LSTM(4).Apply(open)));
+        Assert.Equal(new long[] { 2, 1 }, free.Predict(randn(2, 7, 3), verbose: 0).shape);
+    }
+
+    [Fact]
     public void LinearChain_PredictsAndTrainsExactlyAsTheEquivalentSequential()
     {
         torch.manual_seed(11);
