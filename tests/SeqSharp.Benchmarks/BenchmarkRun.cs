@@ -318,8 +318,8 @@ internal sealed class BenchmarkRun(BenchOptions options)
     {
         if (!File.Exists("/proc/cpuinfo"))
             return RuntimeInformation.ProcessArchitecture.ToString();
-        string Field(string name) => File.ReadLines("/proc/cpuinfo")
-            .FirstOrDefault(l => l.Split(':')[0].Trim() == name)?.Split(':')[1].Trim() ?? "?";
+        var lines = File.ReadAllLines("/proc/cpuinfo");
+        string Field(string name) => lines.FirstOrDefault(l => l.Split(':')[0].Trim() == name)?.Split(':')[1].Trim() ?? "?";
         return $"{Field("model name")} (family {Field("cpu family")}, model {Field("model")})";
     }
 

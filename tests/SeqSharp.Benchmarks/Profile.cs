@@ -7,6 +7,9 @@ namespace SeqSharp.Benchmarks;
 /// <summary>Inference and training of one shape under different kernel settings, interleaved round by round (diagnostics).</summary>
 internal static class Profile
 {
+    /// <summary>The library's threshold for the AVX-512 large products, restored after the MKL variant.</summary>
+    private static readonly long LargeProductsWork = LargeProducts.MinimumWork;
+
     private sealed record Variant(string Name, int Slices, bool Blas, bool SingleThreaded, bool Packed = true, bool Avx512 = true, bool LargeAvx512 = true);
 
     public static void Run(Shape shape, string cell)
@@ -66,6 +69,6 @@ internal static class Profile
         Blas.Disabled = !v.Blas;
         Blas.PackingDisabled = !v.Packed;
         Avx512Gemm.Disabled = !v.Avx512;
-        LargeProducts.MinimumWork = v.LargeAvx512 ? 1L << 21 : long.MaxValue;
+        LargeProducts.MinimumWork = v.LargeAvx512 ? LargeProductsWork : long.MaxValue;
     }
 }

@@ -26,11 +26,11 @@ public sealed class BidirectionalConcurrencyTests : IDisposable
 
     public void Dispose() => ConcurrentDirections.CallerMayTakeOver = true;
 
-    private static Rnn Create(string cell, bool returnSequences, ScalarType dtype = ScalarType.Float32) => cell switch
+    private static Rnn Create(string cell, bool returnSequences, ScalarType dtype = ScalarType.Float32, int units = 5) => cell switch
     {
-        "lstm" => new LSTM(5, returnSequences: returnSequences, dtype: dtype),
-        "gru" => new GRU(5, returnSequences: returnSequences, dtype: dtype),
-        _ => new SimpleRNN(5, returnSequences: returnSequences, dtype: dtype),
+        "lstm" => new LSTM(units, returnSequences: returnSequences, dtype: dtype),
+        "gru" => new GRU(units, returnSequences: returnSequences, dtype: dtype),
+        _ => new SimpleRNN(units, returnSequences: returnSequences, dtype: dtype),
     };
 
     private static Bidirectional Built(string cell, bool returnSequences, long[] sample, ScalarType dtype = ScalarType.Float32)
@@ -128,12 +128,7 @@ public sealed class BidirectionalConcurrencyTests : IDisposable
     {
         manual_seed(54);
         const int steps = 100, features = 8, units = 64;
-        var layer = new Bidirectional(cell switch
-        {
-            "lstm" => new LSTM(units, returnSequences: true),
-            "gru" => new GRU(units, returnSequences: true),
-            _ => new SimpleRNN(units, returnSequences: true),
-        });
+        var layer = new Bidirectional(Create(cell, returnSequences: true, units: units));
         layer.Build([steps, features]);
         var x = randn(1, steps, features);
         var probe = randn(1, steps, 2 * units);
